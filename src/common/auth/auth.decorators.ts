@@ -1,0 +1,73 @@
+import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiHeader, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { AppException, ErrorCode } from '../errors/app.exception';
+import type { AuthContext } from './auth-context';
+import { EVENT_ROLES, type EventRole } from './event-role';
+
+export const AUTH_POLICY = 'makeplus:auth-policy';
+
+/**
+ * What a route requires. Every route has exactly one; the guard refuses routes without one (deny by default)
+ * and the permission snapshot test lists them all.
+ */
+export type AuthPolicy =
+  | { kind: 'public' }
+  | { kind: 'selection' }
+  | { kind: 'authenticated' }
+  | { kind: 'event'; roles: readonly EventRole[] };
+
+const policy = (p: AuthPolicy) => SetMetadata(AUTH_POLICY, p);
+
+/** No token needed. */
+export const Public = () => applyDecorators(policy({ kind: 'public' }), ApiExtension('x-access', 'public'));
+
+/** Takes the short-lived selection token (`temp_token`) of a multi-event login. */
+export const SelectionToken = () =>
+  applyDecorators(
+    policy({ kind: 'selection' }),
+    ApiBearerAuth('selection'),
+    ApiExtension('x-access', 'selection token'),
+    ApiUnauthorizedResponse({ description: 'AUTH_REQUIRED, TOKEN_INVALID' }),
+  );
+
+/** Any valid access token, with or without a selected event (own profile, own event lists). */
+export const Authenticated = () =>
+  applyDecorators(
+    policy({ kind: 'authenticated' }),
+    ApiBearerAuth('access'),
+    ApiExtension('x-access', 'authenticated'),
+    ApiUnauthorizedResponse({ description: 'AUTH_REQUIRED, TOKEN_INVALID, MEMBERSHIP_REVOKED' }),
+  );
+
+/** An access token whose selected event gives the caller one of these roles. */
+export const EventRoles = (...roles: EventRole[]) =>
+  applyDecorators(
+    policy({ kind: 'event', roles }),
+    ApiBearerAuth('access'),
+    ApiExtension('x-event-roles', roles),
+    ApiUnauthorizedResponse({ description: 'AUTH_REQUIRED, TOKEN_INVALID, MEMBERSHIP_REVOKED' }),
+    ApiForbiddenResponse({ description: `FORBIDDEN unless the caller is ${roles.join(', ')} of the token's event` }),
+  );
+
+/** Any role in the token's event. */
+export const EventMember = () => EventRoles(...EVENT_ROLES);
+
+/** For integrations that authenticate with a header instead of a bearer token. */
+export const ApiBotToken = () => ApiHeader({ name: 'X-Bot-Token', required: true });
+
+function authOf(ctx: ExecutionContext): AuthContext {
+  const auth = ctx.switchToHttp().getRequest<FastifyRequest>().auth;
+  if (!auth) throw new AppException(401, ErrorCode.AUTH_REQUIRED, 'Authentication required');
+  return auth;
+}
+
+/** The resolved caller. */
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthContext => authOf(ctx));
+
+/** The event of the access token: every event-scoped service call takes it. */
+export const CurrentEvent = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
+  const { eventId } = authOf(ctx);
+  if (!eventId) throw new AppException(403, ErrorCode.EVENT_REQUIRED, 'Select an event first');
+  return eventId;
+});

@@ -1,0 +1,68 @@
+/** Classifies driver errors: which mean "the database is not there" (503) and which are constraint violations. */
+
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+  'the database system is starting up',
+  'the database system is shutting down',
+];
+
+interface DriverError {
+  code?: string;
+  message?: string;
+  constraint?: string;
+  detail?: string;
+  driverError?: DriverError;
+  cause?: unknown;
+}
+
+function driverOf(error: unknown): DriverError | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const e = error as DriverError;
+  return e.driverError ?? e;
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = driverOf(error);
+  if (!e) return false;
+  const code = e.code ?? '';
+  // SQLSTATE class 08 (connection exception), 57P0x (shutdown / cannot connect now), 53300 (too many connections).
+  if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || /^57P0[1-4]$/.test(code) || code === '53300') return true;
+  const message = e.message ?? '';
+  if (CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
+  return e.cause !== undefined && e.cause !== error && isDatabaseUnavailable(e.cause);
+}
+
+export interface ConstraintViolation {
+  kind: 'unique' | 'foreign_key' | 'check' | 'not_null' | 'exclusion' | 'invalid_text';
+  constraint: string | null;
+  detail: string | null;
+}
+
+const SQLSTATE_KINDS: Record<string, ConstraintViolation['kind']> = {
+  '23505': 'unique',
+  '23503': 'foreign_key',
+  '23514': 'check',
+  '23502': 'not_null',
+  '23P01': 'exclusion',
+  '22P02': 'invalid_text',
+};
+
+export function constraintViolation(error: unknown): ConstraintViolation | null {
+  const e = driverOf(error);
+  const kind = e?.code ? SQLSTATE_KINDS[e.code] : undefined;
+  if (!e || !kind) return null;
+  return { kind, constraint: e.constraint ?? null, detail: e.detail ?? null };
+}

@@ -1,0 +1,103 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** `?page=&page_size=` (clamped to 100), plus the `search` and `ordering` that most lists accept. */
+export class ListQueryDto {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? Math.min(value, MAX_PAGE_SIZE) : value), {
+    toClassOnly: true,
+  })
+  page_size?: number;
+
+  @ApiPropertyOptional({ description: 'Free-text search' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  search?: string;
+
+  @ApiPropertyOptional({ description: '`field` or `-field`' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  ordering?: string;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface PageWindow {
+  page: number;
+  pageSize: number;
+  offset: number;
+}
+
+export function pageWindow(query: Pick<ListQueryDto, 'page' | 'page_size'>): PageWindow {
+  const page = query.page ?? 1;
+  const pageSize = Math.min(query.page_size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  return { page, pageSize, offset: (page - 1) * pageSize };
+}
+
+function pageUrl(request: FastifyRequest, page: number): string {
+  const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
+  const url = new URL(request.url, `${request.protocol}://${String(host)}`);
+  url.searchParams.set('page', String(page));
+  return url.toString();
+}
+
+/** Builds the `{count, next, previous, results}` envelope with absolute next/previous links. */
+export function toPage<T>(request: FastifyRequest, window: PageWindow, count: number, results: T[]): Page<T> {
+  const hasNext = window.offset + results.length < count;
+  const hasPrevious = window.page > 1 && count > 0;
+  return {
+    count,
+    next: hasNext ? pageUrl(request, window.page + 1) : null,
+    previous: hasPrevious ? pageUrl(request, Math.min(window.page - 1, Math.ceil(count / window.pageSize))) : null,
+    results,
+  };
+}
+
+/**
+ * Resolves `ordering` against a whitelist of API field names mapped to SQL expressions; unknown fields are a 400
+ * through the DTO's `@IsIn` in each list, so here a miss falls back to the default.
+ */
+export function orderingOf<K extends string>(
+  ordering: string | undefined,
+  columns: Record<K, string>,
+  fallback: [string, 'ASC' | 'DESC'],
+): [string, 'ASC' | 'DESC'] {
+  if (!ordering) return fallback;
+  const desc = ordering.startsWith('-');
+  const key = (desc ? ordering.slice(1) : ordering) as K;
+  const column = columns[key];
+  return column ? [column, desc ? 'DESC' : 'ASC'] : fallback;
+}
+
+/** Allowed `ordering` values for a list: each field ascending and descending. */
+export function orderingValues(fields: string[]): string[] {
+  return fields.flatMap((f) => [f, `-${f}`]);
+}
+
+/** Escapes `%`, `_` and `\\` so that user search text matches literally inside ILIKE. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

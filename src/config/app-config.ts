@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  /** Folder of the embedded PostgreSQL cluster when DATABASE_URL is unset. */
+  embeddedDbDir: string;
+  redisUrl: string | null;
+  jwtSecret: string;
+  /** True when no JWT_SECRET was given and a per-process one was generated. */
+  jwtSecretGenerated: boolean;
+  accessTokenTtlSec: number;
+  refreshTokenTtlSec: number;
+  selectionTokenTtlSec: number;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  uploadDir: string;
+  maxUploadMb: number;
+  maxBodyKb: number;
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  swaggerEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses `15m`, `7d`, `3600` (seconds) into whole seconds. */
+export function parseDurationSeconds(value: string): number | null {
+  const m = DURATION.exec(value.trim());
+  if (!m) return null;
+  const seconds = Math.floor(Number(m[1]) * UNIT_SECONDS[m[2] ?? 's']);
+  return seconds > 0 ? seconds : null;
+}
+
+function isUrlWithProtocol(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and validates the environment once at boot. Every problem is collected so that an operator sees all of
+ * them in one failed start rather than one per restart.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const str = (key: string): string | null => {
+    const v = env[key];
+    return v === undefined || v.trim() === '' ? null : v.trim();
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = str(key);
+    if (raw === null) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${key} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const duration = (key: string, fallback: string): number => {
+    const raw = str(key) ?? fallback;
+    const s = parseDurationSeconds(raw);
+    if (s === null) {
+      problems.push(`${key} must be a duration such as 900, 15m, 7d (got "${raw}")`);
+      return parseDurationSeconds(fallback) as number;
+    }
+    return s;
+  };
+
+  const nodeEnvRaw = str('NODE_ENV') ?? 'development';
+  let nodeEnv: NodeEnv = 'development';
+  if (nodeEnvRaw === 'development' || nodeEnvRaw === 'production' || nodeEnvRaw === 'test') nodeEnv = nodeEnvRaw;
+  else problems.push(`NODE_ENV must be development, production or test (got "${nodeEnvRaw}")`);
+  const production = nodeEnv === 'production';
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== null && !isUrlWithProtocol(databaseUrl, ['postgres:', 'postgresql:'])) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (production && databaseUrl === null) {
+    problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded database is for development)');
+  }
+  const redisUrl = str('REDIS_URL');
+  if (redisUrl !== null && !isUrlWithProtocol(redisUrl, ['redis:', 'rediss:'])) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+
+  let jwtSecret = str('JWT_SECRET');
+  const jwtSecretGenerated = jwtSecret === null;
+  if (jwtSecret === null) {
+    if (production) problems.push('JWT_SECRET is required when NODE_ENV=production');
+    jwtSecret = randomBytes(48).toString('base64url');
+  } else if (jwtSecret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters');
+  }
+
+  const adminEmail = str('ADMIN_EMAIL');
+  const adminPassword = str('ADMIN_PASSWORD');
+  if ((adminEmail === null) !== (adminPassword === null)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  if (adminEmail !== null && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) problems.push('ADMIN_EMAIL must be an email');
+  if (adminPassword !== null && adminPassword.length < 8) problems.push('ADMIN_PASSWORD must be at least 8 characters');
+
+  const logLevelRaw = (str('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info')).toLowerCase();
+  const logLevel = LOG_LEVELS.includes(logLevelRaw as LogLevel) ? (logLevelRaw as LogLevel) : 'info';
+  if (logLevel !== logLevelRaw) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const corsOrigins = (str('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of corsOrigins) {
+    if (!isUrlWithProtocol(origin, ['http:', 'https:']))
+      problems.push(`CORS_ORIGINS entry "${origin}" is not an origin`);
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port: int('PORT', 3000, 0, 65535),
+    host: str('HOST') ?? '0.0.0.0',
+    databaseUrl,
+    embeddedDbDir: str('EMBEDDED_DB_DIR') ?? '.data/postgres',
+    redisUrl,
+    jwtSecret,
+    jwtSecretGenerated,
+    accessTokenTtlSec: duration('ACCESS_TOKEN_TTL', '15m'),
+    refreshTokenTtlSec: duration('REFRESH_TOKEN_TTL', '7d'),
+    selectionTokenTtlSec: duration('SELECTION_TOKEN_TTL', '10m'),
+    adminEmail: adminEmail?.toLowerCase() ?? null,
+    adminPassword,
+    uploadDir: str('UPLOAD_DIR') ?? '.data/uploads',
+    maxUploadMb: int('MAX_UPLOAD_MB', 10, 1, 1024),
+    maxBodyKb: int('MAX_BODY_KB', 1024, 1, 102400),
+    corsOrigins,
+    logLevel,
+    swaggerEnabled: (str('SWAGGER') ?? 'on') !== 'off',
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,70 @@
+import 'reflect-metadata';
+import pino from 'pino';
+import { createApp } from './app.factory';
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { createDataSource } from './database/data-source';
+import { resolveDatabase } from './database/database-url';
+import { runMigrations } from './database/migrate';
+
+async function bootstrap(config: AppConfig): Promise<void> {
+  const logger = pino({ level: config.logLevel, name: 'bootstrap' });
+  const started = Date.now();
+  if (config.jwtSecretGenerated) {
+    logger.warn('JWT_SECRET is not set: using a random per-process secret (tokens die with the process)');
+  }
+  const database = await resolveDatabase(config, logger);
+
+  const migrator = createDataSource(database.url, { poolSize: 1, applicationName: 'makeplus-migrate' });
+  await migrator.initialize();
+  const applied = await runMigrations(migrator);
+  await migrator.destroy();
+  if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'Applied migrations');
+
+  const app = await createApp(config, database.url);
+  await app.listen({ port: config.port, host: config.host });
+  logger.info(
+    {
+      url: await app.getUrl(),
+      docs: '/api/docs',
+      embedded_db: database.embedded !== null,
+      startup_ms: Date.now() - started,
+    },
+    'MakePlus API is listening',
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'Shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    try {
+      await app.close();
+      await database.embedded?.stop();
+    } finally {
+      clearTimeout(force);
+      process.exit(0);
+    }
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function main(): void {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  bootstrap(config).catch((error: unknown) => {
+    pino({ name: 'bootstrap' }).fatal({ err: error }, 'Start-up failed');
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,5 @@
+export const AssignmentErrors = {
+  ASSIGNMENT_EXISTS: 'ASSIGNMENT_EXISTS',
+  LAST_ORGANIZER: 'LAST_ORGANIZER',
+  OWN_ROLE: 'OWN_ROLE_CHANGE',
+} as const;

@@ -1,0 +1,118 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
+import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import type { User } from '../../users/entities/user.entity';
+import { fullName } from '../../users/users.service';
+import type { UserEventAssignment } from '../entities/user-event-assignment.entity';
+
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+/** Either an existing `user_id`, or an `email` (an account without password is created when it is new). */
+export class CreateAssignmentDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @ValidateIf((o: CreateAssignmentDto) => o.email === undefined || o.user_id !== undefined)
+  @IsUUID('all', { message: 'user_id or email is required; user_id must be a UUID' })
+  user_id?: string;
+
+  @ApiPropertyOptional()
+  @ValidateIf((o: CreateAssignmentDto) => o.user_id === undefined || o.email !== undefined)
+  @IsEmail({}, { message: 'user_id or email is required; email must be an email' })
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  first_name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(150)
+  last_name?: string;
+
+  @ApiProperty({ enum: EVENT_ROLES })
+  @IsIn(EVENT_ROLES)
+  role: EventRole;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  is_active?: boolean;
+}
+
+export class UpdateAssignmentDto {
+  @ApiPropertyOptional({ enum: EVENT_ROLES })
+  @IsOptional()
+  @IsIn(EVENT_ROLES)
+  role?: EventRole;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  is_active?: boolean;
+}
+
+export class ReplaceAssignmentDto {
+  @ApiProperty({ enum: EVENT_ROLES })
+  @IsIn(EVENT_ROLES)
+  role: EventRole;
+
+  @ApiProperty()
+  @IsBoolean()
+  is_active: boolean;
+}
+
+export const ASSIGNMENT_ORDERING = ['assigned_at', 'role', 'email', 'last_name'] as const;
+
+export class AssignmentListQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: EVENT_ROLES })
+  @IsOptional()
+  @IsIn(EVENT_ROLES)
+  role?: EventRole;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  is_active?: boolean;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Must name the event of the token' })
+  @IsOptional()
+  @IsUUID()
+  event?: string;
+
+  @ApiPropertyOptional({ enum: orderingValues([...ASSIGNMENT_ORDERING]) })
+  @IsOptional()
+  @IsIn(orderingValues([...ASSIGNMENT_ORDERING]))
+  declare ordering?: string;
+}
+
+export class AssignmentDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) user: string;
+  @ApiProperty() user_name: string;
+  @ApiProperty() user_email: string;
+  @ApiProperty({ format: 'uuid' }) event: string;
+  @ApiProperty({ enum: EVENT_ROLES }) role: EventRole;
+  @ApiProperty() is_active: boolean;
+  @ApiProperty() assigned_at: Date;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) assigned_by: string | null;
+
+  static from(a: UserEventAssignment & { user: User }): AssignmentDto {
+    return {
+      id: a.id,
+      user: a.userId,
+      user_name: fullName(a.user),
+      user_email: a.user.email,
+      event: a.eventId,
+      role: a.role,
+      is_active: a.isActive,
+      assigned_at: a.assignedAt,
+      assigned_by: a.assignedById,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export const AuthErrors = {
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+} as const;

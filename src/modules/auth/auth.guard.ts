@@ -1,0 +1,75 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { AUTH_POLICY, type AuthPolicy } from '../../common/auth/auth.decorators';
+import type { AuthContext } from '../../common/auth/auth-context';
+import { AppException, ErrorCode, forbidden, unauthorized } from '../../common/errors/app.exception';
+import { SessionsService } from './sessions.service';
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+/**
+ * The one global guard. Deny by default: a route must declare its policy. Tokens are checked against the database
+ * on every request, so logout, refresh reuse, deactivation and role removal take effect at once.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!policy) throw forbidden('This route declares no access policy');
+    if (policy.kind === 'public') return true;
+
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const token = bearerToken(request);
+    if (!token) throw unauthorized(ErrorCode.AUTH_REQUIRED, 'Authentication required');
+
+    if (policy.kind === 'selection') {
+      request.auth = {
+        userId: this.sessions.verifySelection(token),
+        isStaff: false,
+        sessionId: null,
+        eventId: null,
+        role: null,
+      };
+      return true;
+    }
+    request.auth = await this.authenticate(token);
+    if (policy.kind === 'event') {
+      if (!request.auth.eventId) throw new AppException(403, ErrorCode.EVENT_REQUIRED, 'Select an event first');
+      if (!request.auth.role || !policy.roles.includes(request.auth.role)) throw forbidden();
+    }
+    return true;
+  }
+
+  async authenticate(token: string): Promise<AuthContext> {
+    const claims = this.sessions.verifyAccess(token);
+    const state = await this.sessions.state(claims.sid);
+    if (!state || state.revoked || state.userId !== claims.sub || state.eventId !== claims.event_id) {
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'Session has ended');
+    }
+    if (!state.userActive || (state.eventId !== null && !state.membershipActive)) {
+      throw unauthorized(ErrorCode.MEMBERSHIP_REVOKED, 'Account or event membership is no longer active');
+    }
+    return {
+      userId: state.userId,
+      isStaff: state.isStaff,
+      sessionId: claims.sid,
+      eventId: state.eventId,
+      role: state.role,
+    };
+  }
+}

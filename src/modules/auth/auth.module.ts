@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { AssignmentsModule } from '../assignments/assignments.module';
+import { EventsModule } from '../events/events.module';
+import { UsersModule } from '../users/users.module';
+import { AuthController, UsersMeController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AuthService } from './auth.service';
+import { AuthSession } from './entities/auth-session.entity';
+import { RefreshToken } from './entities/refresh-token.entity';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([AuthSession, RefreshToken]),
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+    }),
+    UsersModule,
+    EventsModule,
+    AssignmentsModule,
+  ],
+  controllers: [AuthController, UsersMeController],
+  providers: [AuthService, SessionsService, AuthGuard, { provide: APP_GUARD, useExisting: AuthGuard }],
+  exports: [SessionsService, AuthGuard],
+})
+export class AuthModule {}

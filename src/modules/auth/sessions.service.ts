@@ -1,0 +1,205 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
+import type { EventRole } from '../../common/auth/event-role';
+import { ErrorCode, unauthorized } from '../../common/errors/app.exception';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { AuthSession } from './entities/auth-session.entity';
+import { RefreshToken } from './entities/refresh-token.entity';
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  event_id: string | null;
+  jti: string;
+  typ: 'access';
+}
+
+interface SelectionClaims {
+  sub: string;
+  typ: 'select';
+}
+
+/** What the guard needs to know about a session, read in one query. */
+export interface SessionState {
+  userId: string;
+  eventId: string | null;
+  revoked: boolean;
+  userActive: boolean;
+  isStaff: boolean;
+  role: EventRole | null;
+  membershipActive: boolean;
+}
+
+export type RevokeReason = 'logout' | 'refresh_reuse' | 'password_change' | 'event_switch';
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Auth sessions, their refresh-token families and the JWTs that name them. Access tokens are short-lived JWTs that
+ * carry `sid`; the guard checks the session on every request, so revocation is immediate.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly jwt: JwtService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async open(userId: string, eventId: string | null, userAgent?: string): Promise<TokenPair> {
+    return this.dataSource.transaction(async (manager) => {
+      const session = await manager
+        .getRepository(AuthSession)
+        .save(
+          manager.getRepository(AuthSession).create({ userId, eventId, userAgent: userAgent?.slice(0, 255) ?? null }),
+        );
+      return this.issue(manager, session.id, userId, eventId);
+    });
+  }
+
+  /**
+   * Spends a refresh token and issues the next pair of the same session. The spend is a conditional update, so of two
+   * concurrent uses exactly one succeeds; presenting a spent token again revokes the whole family.
+   */
+  async rotate(refresh: string): Promise<TokenPair> {
+    const hash = sha256(refresh);
+    const pair = await this.dataSource.transaction(async (manager) => {
+      const spent: { session_id: string }[] = await manager.query(
+        `UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING session_id`,
+        [hash],
+      );
+      const sessionId = spent[0]?.session_id;
+      if (!sessionId) return null;
+      const state = await this.state(sessionId, manager);
+      if (!state || state.revoked) return null;
+      if (!state.userActive || (state.eventId !== null && !state.membershipActive)) {
+        throw unauthorized(ErrorCode.MEMBERSHIP_REVOKED, 'Account or event membership is no longer active');
+      }
+      return this.issue(manager, sessionId, state.userId, state.eventId);
+    });
+    if (pair) return pair;
+    const known = await this.dataSource
+      .getRepository(RefreshToken)
+      .findOneBy({ tokenHash: hash, usedAt: Not(IsNull()) });
+    if (known) {
+      await this.revoke(known.sessionId, 'refresh_reuse');
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'Refresh token already used: the session has been revoked');
+    }
+    throw unauthorized(ErrorCode.TOKEN_INVALID, 'Refresh token is invalid or expired');
+  }
+
+  async revoke(sessionId: string, reason: RevokeReason): Promise<void> {
+    await this.dataSource
+      .getRepository(AuthSession)
+      .update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+  }
+
+  /** Revokes the session that a refresh token belongs to, if it is the user's. */
+  async revokeByRefresh(userId: string, refresh: string, reason: RevokeReason): Promise<void> {
+    const token = await this.dataSource.getRepository(RefreshToken).findOneBy({ tokenHash: sha256(refresh) });
+    if (!token) return;
+    await this.dataSource
+      .getRepository(AuthSession)
+      .update({ id: token.sessionId, userId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+  }
+
+  async revokeAllOfUser(userId: string, exceptSessionId: string | null, reason: RevokeReason): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $3
+        WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)`,
+      [userId, exceptSessionId, reason],
+    );
+  }
+
+  /**
+   * Session, user and membership in one indexed round trip: it runs on every authenticated request. It reads the
+   * users and assignments tables directly for that reason.
+   */
+  async state(sessionId: string, manager: EntityManager = this.dataSource.manager): Promise<SessionState | null> {
+    const rows: {
+      user_id: string;
+      event_id: string | null;
+      revoked: boolean;
+      user_active: boolean;
+      is_staff: boolean;
+      role: EventRole | null;
+      membership_active: boolean | null;
+    }[] = await manager.query(
+      `SELECT s.user_id, s.event_id, s.revoked_at IS NOT NULL AS revoked, u.is_active AS user_active, u.is_staff,
+              a.role, a.is_active AS membership_active
+         FROM auth_sessions s
+         JOIN users u ON u.id = s.user_id
+         LEFT JOIN user_event_assignments a ON a.event_id = s.event_id AND a.user_id = s.user_id
+        WHERE s.id = $1`,
+      [sessionId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      userId: row.user_id,
+      eventId: row.event_id,
+      revoked: row.revoked,
+      userActive: row.user_active,
+      isStaff: row.is_staff,
+      role: row.membership_active ? row.role : null,
+      membershipActive: row.membership_active === true,
+    };
+  }
+
+  verifyAccess(token: string): AccessClaims {
+    const claims = this.verify<AccessClaims>(token);
+    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'Not an access token');
+    }
+    return claims;
+  }
+
+  signSelection(userId: string): string {
+    const claims: SelectionClaims = { sub: userId, typ: 'select' };
+    return this.jwt.sign(claims, { expiresIn: this.config.selectionTokenTtlSec, jwtid: randomUUID() });
+  }
+
+  verifySelection(token: string): string {
+    const claims = this.verify<SelectionClaims>(token);
+    if (claims.typ !== 'select' || typeof claims.sub !== 'string') {
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'Not a selection token');
+    }
+    return claims.sub;
+  }
+
+  private verify<T extends object>(token: string): T {
+    try {
+      // HS256 only: refuses `alg: none` and algorithm confusion.
+      return this.jwt.verify<T>(token, { algorithms: ['HS256'] });
+    } catch (error) {
+      const expired = (error as { name?: string }).name === 'TokenExpiredError';
+      throw unauthorized(ErrorCode.TOKEN_INVALID, expired ? 'Token expired' : 'Token is invalid');
+    }
+  }
+
+  private async issue(
+    manager: EntityManager,
+    sessionId: string,
+    userId: string,
+    eventId: string | null,
+  ): Promise<TokenPair> {
+    const refresh = randomBytes(32).toString('base64url');
+    await manager.getRepository(RefreshToken).insert({
+      sessionId,
+      tokenHash: sha256(refresh),
+      expiresAt: new Date(Date.now() + this.config.refreshTokenTtlSec * 1000),
+    });
+    const claims: AccessClaims = { sub: userId, sid: sessionId, event_id: eventId, jti: randomUUID(), typ: 'access' };
+    const access = this.jwt.sign(claims, { expiresIn: this.config.accessTokenTtlSec });
+    return { access, refresh };
+  }
+}

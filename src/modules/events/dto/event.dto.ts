@@ -1,0 +1,215 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDate,
+  IsIn,
+  IsInt,
+  IsISO4217CurrencyCode,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
+import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+
+const STATUSES = ['upcoming', 'active', 'completed', 'cancelled'] as const;
+
+/** Writable fields of an event; `PUT` requires the three marked required, `PATCH` none. */
+export class CreateEventDto {
+  @ApiProperty({ maxLength: 200 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  description?: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  @Type(() => Date)
+  @IsDate({ message: 'start_date must be an ISO 8601 datetime' })
+  start_date: Date;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  @Type(() => Date)
+  @IsDate({ message: 'end_date must be an ISO 8601 datetime' })
+  end_date: Date;
+
+  @ApiPropertyOptional({ maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  location?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(5000)
+  location_details?: string;
+
+  @ApiPropertyOptional({ maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  organizer_contact?: string;
+
+  @ApiPropertyOptional({ minimum: 1, nullable: true, type: Number })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  capacity?: number | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  registration_open?: boolean;
+
+  @ApiPropertyOptional({ example: 'DZD' })
+  @IsOptional()
+  @IsISO4217CurrencyCode()
+  currency?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { qa_moderation: false } })
+  @IsOptional()
+  @IsObject()
+  settings?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  themes?: string[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class UpdateEventDto {
+  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10000) description?: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'start_date must be an ISO 8601 datetime' })
+  start_date?: Date;
+  @ApiPropertyOptional({ type: String, format: 'date-time' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'end_date must be an ISO 8601 datetime' })
+  end_date?: Date;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) location?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(5000) location_details?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) organizer_contact?: string;
+  @ApiPropertyOptional({ nullable: true, type: Number }) @IsOptional() @IsInt() @Min(1) capacity?: number | null;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() registration_open?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsISO4217CurrencyCode() currency?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() settings?: Record<
+    string,
+    unknown
+  >;
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  themes?: string[];
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() metadata?: Record<
+    string,
+    unknown
+  >;
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'A user of this event, or null' })
+  @IsOptional()
+  @IsUUID('all', { message: 'president must be a user id or null' })
+  president?: string | null;
+  @ApiPropertyOptional({ description: 'Cancel (true) or reinstate (false) the event' })
+  @IsOptional()
+  @IsBoolean()
+  is_cancelled?: boolean;
+}
+
+/** PUT: the whole event; the required fields of creation are required again. */
+export class ReplaceEventDto extends UpdateEventDto {
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) declare name: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  @Type(() => Date)
+  @IsDate({ message: 'start_date must be an ISO 8601 datetime' })
+  declare start_date: Date;
+  @ApiProperty({ type: String, format: 'date-time' })
+  @Type(() => Date)
+  @IsDate({ message: 'end_date must be an ISO 8601 datetime' })
+  declare end_date: Date;
+}
+
+export const EVENT_ORDERING = ['start_date', 'end_date', 'name', 'created_at'] as const;
+
+export class EventListQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES)
+  status?: (typeof STATUSES)[number];
+
+  @ApiPropertyOptional({ enum: orderingValues([...EVENT_ORDERING]) })
+  @IsOptional()
+  @IsIn(orderingValues([...EVENT_ORDERING]))
+  declare ordering?: string;
+}
+
+export class EventDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty() start_date: Date;
+  @ApiProperty() end_date: Date;
+  @ApiProperty() location: string;
+  @ApiProperty() location_details: string;
+  @ApiProperty({ nullable: true, type: String }) logo_url: string | null;
+  @ApiProperty({ nullable: true, type: String }) banner_url: string | null;
+  @ApiProperty({ nullable: true, type: String }) programme_file: string | null;
+  @ApiProperty({ nullable: true, type: String }) guide_file: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) president: string | null;
+  @ApiProperty({ enum: STATUSES }) status: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) settings: Record<string, unknown>;
+  @ApiProperty({ type: [String] }) themes: string[];
+  @ApiProperty({ nullable: true, type: Number }) capacity: number | null;
+  @ApiProperty() registration_open: boolean;
+  @ApiProperty() currency: string;
+  @ApiProperty() total_participants: number;
+  @ApiProperty() total_exhibitors: number;
+  @ApiProperty() total_rooms: number;
+  @ApiProperty() organizer_contact: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) created_by: string | null;
+  @ApiProperty() created_at: Date;
+  @ApiProperty() updated_at: Date;
+}
+
+export class EventWithRoleDto extends EventDto {
+  @ApiProperty({ enum: EVENT_ROLES }) role: EventRole;
+}
+
+export class EventStatusDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['upcoming', 'active', 'ended', 'cancelled'] }) status: string;
+  @ApiProperty() start_date: Date;
+  @ApiProperty() end_date: Date;
+  @ApiProperty() can_attend: boolean;
+  @ApiProperty({ nullable: true, type: Number, description: 'seconds; null once started' }) time_until_start:
+    number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'seconds; null once ended' }) time_until_end: number | null;
+}

@@ -1,0 +1,91 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { BaseEntity } from '../../../database/base.entity';
+import { User } from '../../users/entities/user.entity';
+
+export type EventStatus = 'upcoming' | 'active' | 'completed' | 'cancelled';
+
+@Entity('events')
+@Check('chk_events_dates', `"end_date" > "start_date"`)
+@Check('chk_events_capacity', `"capacity" IS NULL OR "capacity" > 0`)
+@Index('idx_events_start_date', ['startDate'])
+export class Event extends BaseEntity {
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Column({ type: 'text', default: '' })
+  description: string;
+
+  @Column({ type: 'timestamptz' })
+  startDate: Date;
+
+  @Column({ type: 'timestamptz' })
+  endDate: Date;
+
+  @Column({ type: 'varchar', length: 255, default: '' })
+  location: string;
+
+  @Column({ type: 'text', default: '' })
+  locationDetails: string;
+
+  @Column({ type: 'varchar', length: 255, default: '' })
+  organizerContact: string;
+
+  @Column({ type: 'integer', nullable: true })
+  capacity: number | null;
+
+  @Column({ type: 'boolean', default: false })
+  registrationOpen: boolean;
+
+  @Column({ type: 'boolean', default: false })
+  isCancelled: boolean;
+
+  @Column({ type: 'varchar', length: 3, default: 'DZD' })
+  currency: string;
+
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  settings: Record<string, unknown>;
+
+  @Column({ type: 'jsonb', default: () => `'[]'::jsonb` })
+  themes: string[];
+
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  metadata: Record<string, unknown>;
+
+  /** Stored file names under UPLOAD_DIR; served as URLs by the files module. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  logoFile: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  bannerFile: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  programmeFile: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  guideFile: string | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  presidentId: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'president_id' })
+  president?: User;
+
+  @Column({ type: 'uuid', nullable: true })
+  createdById: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'created_by_id' })
+  createdBy?: User;
+}
+
+/** Status from the clock, unless the event was cancelled. */
+export function eventStatus(
+  event: Pick<Event, 'startDate' | 'endDate' | 'isCancelled'>,
+  now = new Date(),
+): EventStatus {
+  if (event.isCancelled) return 'cancelled';
+  if (now < event.startDate) return 'upcoming';
+  if (now > event.endDate) return 'completed';
+  return 'active';
+}

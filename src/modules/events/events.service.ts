@@ -1,0 +1,223 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeorm';
+import type { AuthContext } from '../../common/auth/auth-context';
+import type { EventRole } from '../../common/auth/event-role';
+import { forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
+import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { AssignmentsService } from '../assignments/assignments.service';
+import { UserEventAssignment } from '../assignments/entities/user-event-assignment.entity';
+import type {
+  CreateEventDto,
+  EventDto,
+  EventListQueryDto,
+  EventStatusDto,
+  EventWithRoleDto,
+  UpdateEventDto,
+} from './dto/event.dto';
+import { Event, eventStatus, type EventStatus } from './entities/event.entity';
+
+const ORDER_COLUMNS = { start_date: 'e.startDate', end_date: 'e.endDate', name: 'e.name', created_at: 'e.createdAt' };
+
+const STATUS_SQL: Record<EventStatus, string> = {
+  cancelled: 'e.is_cancelled',
+  upcoming: 'NOT e.is_cancelled AND e.start_date > now()',
+  active: 'NOT e.is_cancelled AND e.start_date <= now() AND e.end_date >= now()',
+  completed: 'NOT e.is_cancelled AND e.end_date < now()',
+};
+
+@Injectable()
+export class EventsService {
+  constructor(
+    @InjectRepository(Event) private readonly events: Repository<Event>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly assignments: AssignmentsService,
+  ) {}
+
+  /** Events the caller belongs to (staff: every event), paginated. */
+  async list(
+    auth: AuthContext,
+    query: EventListQueryDto,
+    request: FastifyRequest,
+    only?: EventStatus,
+  ): Promise<Page<EventDto>> {
+    const window = pageWindow(query);
+    const qb = this.visibleTo(auth);
+    const status = only ?? query.status;
+    if (status) qb.andWhere(STATUS_SQL[status]);
+    if (query.search) {
+      qb.andWhere('(e.name ILIKE :s OR e.location ILIKE :s OR e.description ILIKE :s)', {
+        s: `%${escapeLike(query.search)}%`,
+      });
+    }
+    const [column, direction] = orderingOf(query.ordering, ORDER_COLUMNS, ['e.startDate', 'ASC']);
+    const [rows, count] = await qb
+      .orderBy(column, direction)
+      .addOrderBy('e.id', 'ASC')
+      .skip(window.offset)
+      .take(window.pageSize)
+      .getManyAndCount();
+    return toPage(request, window, count, await this.toDtos(rows));
+  }
+
+  /** The events a user holds an active role in, with that role: the login choice and `my-events/`. */
+  async withRoles(userId: string): Promise<EventWithRoleDto[]> {
+    const memberships = await this.assignments.activeMemberships(userId);
+    if (memberships.length === 0) return [];
+    const events = await this.events.find({
+      where: { id: In(memberships.map((m) => m.eventId)) },
+      order: { startDate: 'ASC' },
+    });
+    const roles = new Map(memberships.map((m) => [m.eventId, m.role]));
+    const dtos = await this.toDtos(events);
+    return dtos.map((dto) => ({ ...dto, role: roles.get(dto.id) as EventRole }));
+  }
+
+  async create(auth: AuthContext, dto: CreateEventDto): Promise<EventDto> {
+    if (!auth.isStaff && !(await this.assignments.isOrganizerAnywhere(auth.userId))) {
+      throw forbidden('Only platform staff and organisateurs can create events');
+    }
+    assertDates(dto.start_date, dto.end_date);
+    const event = await this.dataSource.transaction(async (manager) => {
+      const created = await manager.getRepository(Event).save(
+        manager.getRepository(Event).create({
+          name: dto.name.trim(),
+          description: dto.description ?? '',
+          startDate: dto.start_date,
+          endDate: dto.end_date,
+          location: dto.location ?? '',
+          locationDetails: dto.location_details ?? '',
+          organizerContact: dto.organizer_contact ?? '',
+          capacity: dto.capacity ?? null,
+          registrationOpen: dto.registration_open ?? false,
+          currency: dto.currency ?? 'DZD',
+          settings: dto.settings ?? {},
+          themes: dto.themes ?? [],
+          metadata: dto.metadata ?? {},
+          createdById: auth.userId,
+        }),
+      );
+      await this.assignments.assign(created.id, auth.userId, 'organisateur', auth.userId, manager);
+      return created;
+    });
+    return this.toDto(event);
+  }
+
+  /** One event for a member of it (staff: any). Others get 404: for them it does not exist. */
+  async getVisible(id: string, auth: AuthContext): Promise<EventDto> {
+    const event = await this.visibleTo(auth).andWhere('e.id = :id', { id }).getOne();
+    if (!event) throw notFound('Event');
+    return this.toDto(event);
+  }
+
+  async status(id: string, auth: AuthContext, now = new Date()): Promise<EventStatusDto> {
+    const event = await this.visibleTo(auth).andWhere('e.id = :id', { id }).getOne();
+    if (!event) throw notFound('Event');
+    const s = eventStatus(event, now);
+    const seconds = (d: Date) => Math.max(0, Math.ceil((d.getTime() - now.getTime()) / 1000));
+    return {
+      id: event.id,
+      name: event.name,
+      status: s === 'completed' ? 'ended' : s,
+      start_date: event.startDate,
+      end_date: event.endDate,
+      can_attend: s === 'active',
+      time_until_start: s === 'upcoming' ? seconds(event.startDate) : null,
+      time_until_end: s === 'upcoming' || s === 'active' ? seconds(event.endDate) : null,
+    };
+  }
+
+  /** Changes to the event of the token only: any other id is 404. */
+  async update(id: string, eventId: string, dto: UpdateEventDto): Promise<EventDto> {
+    if (id !== eventId) throw notFound('Event');
+    const event = await this.events.findOneBy({ id });
+    if (!event) throw notFound('Event');
+    if (
+      dto.president !== undefined &&
+      dto.president !== null &&
+      !(await this.assignments.isMember(id, dto.president))
+    ) {
+      throw validationFailed({ president: ['Must be a user of this event'] });
+    }
+    const patch: Partial<Event> = {
+      name: dto.name?.trim(),
+      description: dto.description,
+      startDate: dto.start_date,
+      endDate: dto.end_date,
+      location: dto.location,
+      locationDetails: dto.location_details,
+      organizerContact: dto.organizer_contact,
+      capacity: dto.capacity,
+      registrationOpen: dto.registration_open,
+      currency: dto.currency,
+      settings: dto.settings,
+      themes: dto.themes,
+      metadata: dto.metadata,
+      presidentId: dto.president,
+      isCancelled: dto.is_cancelled,
+    };
+    const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Event>;
+    assertDates(changes.startDate ?? event.startDate, changes.endDate ?? event.endDate);
+    return this.toDto(await this.events.save(Object.assign(event, changes)));
+  }
+
+  async remove(id: string, eventId: string): Promise<void> {
+    if (id !== eventId) throw notFound('Event');
+    const result = await this.events.delete({ id });
+    if (!result.affected) throw notFound('Event');
+  }
+
+  async toDto(event: Event): Promise<EventDto> {
+    return (await this.toDtos([event]))[0] as EventDto;
+  }
+
+  async toDtos(events: Event[]): Promise<EventDto[]> {
+    const counts = await this.assignments.countsByEvent(events.map((e) => e.id));
+    return events.map((e) => {
+      const c = counts.get(e.id) ?? { participants: 0, exhibitors: 0 };
+      return {
+        id: e.id,
+        name: e.name,
+        description: e.description,
+        start_date: e.startDate,
+        end_date: e.endDate,
+        location: e.location,
+        location_details: e.locationDetails,
+        logo_url: e.logoFile,
+        banner_url: e.bannerFile,
+        programme_file: e.programmeFile,
+        guide_file: e.guideFile,
+        president: e.presidentId,
+        status: eventStatus(e),
+        settings: e.settings,
+        themes: e.themes,
+        capacity: e.capacity,
+        registration_open: e.registrationOpen,
+        currency: e.currency,
+        total_participants: c.participants,
+        total_exhibitors: c.exhibitors,
+        total_rooms: 0,
+        organizer_contact: e.organizerContact,
+        metadata: e.metadata,
+        created_by: e.createdById,
+        created_at: e.createdAt,
+        updated_at: e.updatedAt,
+      };
+    });
+  }
+
+  private visibleTo(auth: AuthContext): SelectQueryBuilder<Event> {
+    const qb = this.events.createQueryBuilder('e');
+    if (!auth.isStaff) {
+      qb.innerJoin(UserEventAssignment, 'm', 'm.event_id = e.id AND m.user_id = :userId AND m.is_active', {
+        userId: auth.userId,
+      });
+    }
+    return qb;
+  }
+}
+
+function assertDates(start: Date, end: Date): void {
+  if (end.getTime() <= start.getTime()) throw validationFailed({ end_date: ['Must be after start_date'] });
+}

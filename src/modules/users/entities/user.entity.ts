@@ -1,0 +1,34 @@
+import { Check, Column, Entity, Index } from 'typeorm';
+import { BaseEntity } from '../../../database/base.entity';
+
+@Entity('users')
+@Check('chk_users_email_lowercase', `"email" = lower("email")`)
+export class User extends BaseEntity {
+  /** Always stored lower-cased so that uniqueness is case-insensitive. */
+  @Index('uq_users_email', { unique: true })
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  /** argon2id hash; null for an account created by an organizer and not yet claimed by registration. */
+  @Column({ type: 'text', nullable: true })
+  passwordHash: string | null;
+
+  @Column({ type: 'varchar', length: 150, default: '' })
+  firstName: string;
+
+  @Column({ type: 'varchar', length: 150, default: '' })
+  lastName: string;
+
+  @Column({ type: 'boolean', default: false })
+  isStaff: boolean;
+
+  @Column({ type: 'boolean', default: true })
+  isActive: boolean;
+
+  @Index('uq_users_discord_user_id', { unique: true, where: '"discord_user_id" IS NOT NULL' })
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  discordUserId: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  discordUsername: string | null;
+}

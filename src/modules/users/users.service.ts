@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, type EntityManager, type Repository } from 'typeorm';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { notFound } from '../../common/errors/app.exception';
+import { User } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher';
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+export interface NewUser {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  password?: string | null;
+  isStaff?: boolean;
+}
+
+@Injectable()
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
+
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly hasher: PasswordHasher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Creates the staff user of ADMIN_EMAIL / ADMIN_PASSWORD when it does not exist yet. */
+  async onApplicationBootstrap(): Promise<void> {
+    const { adminEmail, adminPassword } = this.config;
+    if (!adminEmail || !adminPassword) return;
+    const passwordHash = await this.hasher.hash(adminPassword);
+    const result = await this.users
+      .createQueryBuilder()
+      .insert()
+      .values({ email: adminEmail, passwordHash, isStaff: true, firstName: 'Admin', lastName: '' })
+      .orIgnore()
+      .execute();
+    if (result.identifiers.length > 0 && result.identifiers[0]) this.logger.log(`Created staff user ${adminEmail}`);
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw notFound('User');
+    return user;
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email: normalizeEmail(email) });
+  }
+
+  async create(input: NewUser, manager?: EntityManager): Promise<User> {
+    const repo = manager ? manager.getRepository(User) : this.users;
+    const passwordHash = input.password ? await this.hasher.hash(input.password) : null;
+    return repo.save(
+      repo.create({
+        email: normalizeEmail(input.email),
+        firstName: input.firstName?.trim() ?? '',
+        lastName: input.lastName?.trim() ?? '',
+        passwordHash,
+        isStaff: input.isStaff ?? false,
+      }),
+    );
+  }
+
+  /**
+   * The account of this email, creating a password-less one when there is none (an organizer adding someone who
+   * has not registered yet). Safe when two requests add the same new email at once.
+   */
+  async findOrCreateByEmail(input: Omit<NewUser, 'password'>, manager?: EntityManager): Promise<User> {
+    const repo = manager ? manager.getRepository(User) : this.users;
+    const email = normalizeEmail(input.email);
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values({ email, firstName: input.firstName?.trim() ?? '', lastName: input.lastName?.trim() ?? '' })
+      .orIgnore()
+      .execute();
+    return repo.findOneByOrFail({ email });
+  }
+
+  /** Sets the password of a password-less account; false if someone claimed it first. */
+  async claim(email: string, password: string, firstName: string, lastName: string): Promise<User | null> {
+    const passwordHash = await this.hasher.hash(password);
+    const result = await this.users.update(
+      { email: normalizeEmail(email), passwordHash: IsNull() },
+      { passwordHash, firstName: firstName.trim(), lastName: lastName.trim() },
+    );
+    return result.affected ? this.findByEmail(email) : null;
+  }
+
+  async updateNames(id: string, names: { firstName?: string; lastName?: string }): Promise<User> {
+    const patch: Partial<User> = {};
+    if (names.firstName !== undefined) patch.firstName = names.firstName.trim();
+    if (names.lastName !== undefined) patch.lastName = names.lastName.trim();
+    if (Object.keys(patch).length > 0) await this.users.update({ id }, patch);
+    return this.getById(id);
+  }
+
+  async setPassword(id: string, password: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash: await this.hasher.hash(password) });
+  }
+
+  verifyPassword(user: User | null, password: string): Promise<boolean> {
+    return this.hasher.verify(user?.passwordHash ?? null, password);
+  }
+}
+
+export function fullName(user: Pick<User, 'firstName' | 'lastName'>): string {
+  return `${user.firstName} ${user.lastName}`.trim();
+}

@@ -1,0 +1,100 @@
+import { EVENT_ROLES, type EventRole } from '../../src/common/auth/event-role';
+import { UserEventAssignment } from '../../src/modules/assignments/entities/user-event-assignment.entity';
+import { SessionsService, type TokenPair } from '../../src/modules/auth/sessions.service';
+import { Event } from '../../src/modules/events/entities/event.entity';
+import { User } from '../../src/modules/users/entities/user.entity';
+import { PasswordHasher } from '../../src/modules/users/password-hasher';
+import type { TestApp } from './test-app';
+
+/** The password of every factory user. */
+export const PASSWORD = 'correct-horse-battery-9';
+
+let seq = 0;
+/** A value unique across the whole parallel run. */
+export const uniq = (prefix = 'x'): string =>
+  `${prefix}${process.pid}${Date.now().toString(36)}${(++seq).toString(36)}`;
+
+export const bearer = (token: string): { Authorization: string } => ({ Authorization: `Bearer ${token}` });
+
+const HOUR = 3600_000;
+
+let passwordHash: Promise<string> | undefined;
+
+export async function createUser(
+  t: TestApp,
+  opts: Partial<Pick<User, 'email' | 'firstName' | 'lastName' | 'isStaff' | 'isActive'>> & {
+    password?: string | null;
+  } = {},
+): Promise<User> {
+  passwordHash ??= t.app.get(PasswordHasher, { strict: false }).hash(PASSWORD);
+  let hash: string | null = await passwordHash;
+  if (opts.password === null) hash = null;
+  else if (opts.password !== undefined) hash = await t.app.get(PasswordHasher, { strict: false }).hash(opts.password);
+  const repo = t.db.getRepository(User);
+  return repo.save(
+    repo.create({
+      email: (opts.email ?? `${uniq('user')}@example.test`).toLowerCase(),
+      firstName: opts.firstName ?? 'Test',
+      lastName: opts.lastName ?? uniq('L'),
+      isStaff: opts.isStaff ?? false,
+      isActive: opts.isActive ?? true,
+      passwordHash: hash,
+    }),
+  );
+}
+
+/** An event running now by default (started an hour ago, ends in a day). */
+export async function createEvent(t: TestApp, opts: Partial<Event> = {}): Promise<Event> {
+  const repo = t.db.getRepository(Event);
+  return repo.save(
+    repo.create({
+      name: uniq('Event '),
+      startDate: new Date(Date.now() - HOUR),
+      endDate: new Date(Date.now() + 24 * HOUR),
+      ...opts,
+    }),
+  );
+}
+
+export async function assign(
+  t: TestApp,
+  eventId: string,
+  userId: string,
+  role: EventRole,
+  isActive = true,
+): Promise<UserEventAssignment> {
+  const repo = t.db.getRepository(UserEventAssignment);
+  return repo.save(repo.create({ eventId, userId, role, isActive }));
+}
+
+/** A real session and token pair, as a login would issue them. */
+export function openSession(t: TestApp, userId: string, eventId: string | null): Promise<TokenPair> {
+  return t.app.get(SessionsService, { strict: false }).open(userId, eventId);
+}
+
+export interface World {
+  event: Event;
+  users: Record<EventRole, User>;
+  /** Access token of each role, scoped to `event`. */
+  tokens: Record<EventRole, string>;
+}
+
+/** An event with one user of each role and a token for each. */
+export async function createWorld(t: TestApp, eventOpts: Partial<Event> = {}): Promise<World> {
+  const event = await createEvent(t, eventOpts);
+  const users = {} as Record<EventRole, User>;
+  const tokens = {} as Record<EventRole, string>;
+  for (const role of EVENT_ROLES) {
+    const user = await createUser(t, { firstName: role });
+    await assign(t, event.id, user.id, role);
+    users[role] = user;
+    tokens[role] = (await openSession(t, user.id, event.id)).access;
+  }
+  return { event, users, tokens };
+}
+
+/** Number of rows in a table, for "nothing changed" assertions. */
+export async function countRows(t: TestApp, table: string, where = 'TRUE', params: unknown[] = []): Promise<number> {
+  const rows: { n: string }[] = await t.db.query(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params);
+  return Number(rows[0]?.n ?? 0);
+}
