@@ -42,13 +42,13 @@ export class Event extends BaseEntity {
   @Column({ type: 'varchar', length: 3, default: 'DZD' })
   currency: string;
 
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: {} })
   settings: Record<string, unknown>;
 
-  @Column({ type: 'jsonb', default: () => `'[]'::jsonb` })
+  @Column({ type: 'jsonb', default: [] })
   themes: string[];
 
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: {} })
   metadata: Record<string, unknown>;
 
   /** Stored file names under UPLOAD_DIR; served as URLs by the files module. */
