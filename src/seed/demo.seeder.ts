@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { EVENT_ROLES, type EventRole } from '../common/auth/event-role';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
 import { Event, eventStatus, type EventStatus } from '../modules/events/entities/event.entity';
@@ -87,15 +87,13 @@ export interface DemoAccount {
 export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
   { email: 'admin@makeplus.demo', firstName: 'Admin', lastName: 'Demo', isStaff: true, memberships: [] },
   ...DEMO_EVENTS.flatMap((event, i) =>
-    EVENT_ROLES.map(
-      (role): DemoAccount => ({
-        email: `${role}@${event.key}.demo`,
-        firstName: ROLE_NAMES[role],
-        lastName: `Demo ${i + 1}`,
-        isStaff: false,
-        memberships: [{ event: event.key, role }],
-      }),
-    ),
+    EVENT_ROLES.map((role): DemoAccount => ({
+      email: `${role}@${event.key}.demo`,
+      firstName: ROLE_NAMES[role],
+      lastName: `Demo ${i + 1}`,
+      isStaff: false,
+      memberships: [{ event: event.key, role }],
+    })),
   ),
   {
     email: 'multi@makeplus.demo',
@@ -159,10 +157,7 @@ export async function seedDemo(dataSource: DataSource, options: { now?: Date } =
     // Events have no natural unique key: holding this lock makes their find-then-insert safe between seeders.
     await manager.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_ID]);
 
-    const users = new Map<string, User>();
-    for (const account of DEMO_ACCOUNTS) {
-      users.set(account.email, await ensureUser(manager, hasher, account, created, restored));
-    }
+    const users = await ensureUsers(manager, hasher, created, restored);
 
     const events = new Map<DemoEventKey, Event>();
     for (const spec of DEMO_EVENTS) {
@@ -207,43 +202,61 @@ export async function seedDemo(dataSource: DataSource, options: { now?: Date } =
   });
 }
 
-async function ensureUser(
+/** Creates the missing accounts and repairs drifted ones (password, active, staff flag). */
+async function ensureUsers(
   manager: EntityManager,
   hasher: PasswordHasher,
-  account: DemoAccount,
   created: DemoSeedCounts,
   restored: DemoSeedCounts,
-): Promise<User> {
+): Promise<Map<string, User>> {
   const repo = manager.getRepository(User);
-  let user = await repo.findOneBy({ email: account.email });
-  if (!user) {
-    // Or-ignore: the email may be registered through the API meanwhile; that account is then repaired below.
-    const result = await repo
-      .createQueryBuilder()
-      .insert()
-      .values({
-        email: account.email,
-        firstName: account.firstName,
-        lastName: account.lastName,
-        isStaff: account.isStaff,
-        isActive: true,
-        passwordHash: await hasher.hash(DEMO_PASSWORD),
-      })
-      .orIgnore()
-      .execute();
-    user = await repo.findOneByOrFail({ email: account.email });
-    if (result.identifiers[0]) {
-      created.users += 1;
-      return user;
+  const emails = DEMO_ACCOUNTS.map((a) => a.email);
+  const existing = new Map((await repo.findBy({ email: In(emails) })).map((u) => [u.email, u]));
+  // argon2 runs on libuv's thread pool: verify and hash every account at once rather than one after the other.
+  const verified = await Promise.all(
+    [...existing.values()].map(async (u) => ((await hasher.verify(u.passwordHash, DEMO_PASSWORD)) ? u.email : '')),
+  );
+  const passwordOk = new Set(verified.filter((email) => email !== ''));
+  const hashes = new Map(
+    await Promise.all(
+      emails.filter((e) => !passwordOk.has(e)).map(async (e) => [e, await hasher.hash(DEMO_PASSWORD)] as const),
+    ),
+  );
+
+  const users = new Map<string, User>();
+  for (const account of DEMO_ACCOUNTS) {
+    let user = existing.get(account.email);
+    let inserted = false;
+    if (!user) {
+      // Or-ignore: the email may be registered through the API meanwhile; that account is then repaired below.
+      const result = await repo
+        .createQueryBuilder()
+        .insert()
+        .values({
+          email: account.email,
+          firstName: account.firstName,
+          lastName: account.lastName,
+          isStaff: account.isStaff,
+          isActive: true,
+          passwordHash: hashes.get(account.email),
+        })
+        .orIgnore()
+        .execute();
+      inserted = Boolean(result.identifiers[0]);
+      if (inserted) created.users += 1;
+      user = await repo.findOneByOrFail({ email: account.email });
     }
+    const passwordKnown = inserted || passwordOk.has(account.email);
+    if (!passwordKnown || !user.isActive || user.isStaff !== account.isStaff) {
+      const patch: Partial<User> = { isActive: true, isStaff: account.isStaff };
+      if (!passwordKnown) patch.passwordHash = hashes.get(account.email) as string;
+      await repo.update({ id: user.id }, patch);
+      restored.users += 1;
+      user = { ...user, ...patch };
+    }
+    users.set(account.email, user);
   }
-  const passwordOk = await hasher.verify(user.passwordHash, DEMO_PASSWORD);
-  if (passwordOk && user.isActive && user.isStaff === account.isStaff) return user;
-  const patch: Partial<User> = { isActive: true, isStaff: account.isStaff };
-  if (!passwordOk) patch.passwordHash = await hasher.hash(DEMO_PASSWORD);
-  await repo.update({ id: user.id }, patch);
-  restored.users += 1;
-  return { ...user, ...patch };
+  return users;
 }
 
 async function ensureEvent(
@@ -280,7 +293,8 @@ async function ensureEvent(
     );
   }
   // Only what makes the event running, upcoming or completed is put back; other edits made in the demo are kept.
-  const sameDates = existing.startDate.getTime() === startDate.getTime() && existing.endDate.getTime() === endDate.getTime();
+  const sameDates =
+    existing.startDate.getTime() === startDate.getTime() && existing.endDate.getTime() === endDate.getTime();
   if (sameDates && !existing.isCancelled) return existing;
   await repo.update({ id: existing.id }, { startDate, endDate, isCancelled: false });
   restored.events += 1;

@@ -38,6 +38,7 @@ const baseState: SessionState = {
 function sessionsWith(state: SessionState | null): SessionsService {
   const sessions = new SessionsService(jwt, {} as DataSource, config);
   sessions.state = async () => state;
+  sessions.passwordHashOf = async () => 'hash';
   return sessions;
 }
 
@@ -114,7 +115,9 @@ describe('AuthGuard', () => {
   it('refuses forged, expired, unsigned and wrong-kind tokens', async () => {
     const other = new JwtService({ secret: 'another-secret-another-secret-0123456' });
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const body = Buffer.from(JSON.stringify({ sub: USER, sid: SID, event_id: EVENT, typ: 'access' })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ sub: USER, sid: SID, event_id: EVENT, typ: 'access' })).toString(
+      'base64url',
+    );
     const tokens = [
       'not-a-jwt',
       other.sign({ sub: USER, sid: SID, event_id: EVENT, typ: 'access' }),
@@ -130,7 +133,7 @@ describe('AuthGuard', () => {
 
   it('takes only selection tokens on the selection route', async () => {
     const sessions = sessionsWith(baseState);
-    const ok = context('select', sessions.signSelection(USER));
+    const ok = context('select', sessions.signSelection(USER, 'hash'));
     assert.equal(await guard().canActivate(ok.ctx), true);
     assert.equal(ok.request.auth?.userId, USER);
     const { ctx } = context('select', access());

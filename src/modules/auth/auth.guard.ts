@@ -39,7 +39,7 @@ export class AuthGuard implements CanActivate {
 
     if (policy.kind === 'selection') {
       request.auth = {
-        userId: this.sessions.verifySelection(token),
+        userId: await this.sessions.verifySelection(token),
         isStaff: false,
         sessionId: null,
         eventId: null,

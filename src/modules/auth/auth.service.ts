@@ -68,7 +68,7 @@ export class AuthService {
     if (events.length > 1) {
       return {
         requires_event_selection: true,
-        temp_token: this.sessions.signSelection(user.id),
+        temp_token: this.sessions.signSelection(user.id, user.passwordHash),
         available_events: events,
         user: UserDto.from(user),
       };

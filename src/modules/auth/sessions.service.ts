@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -26,6 +26,8 @@ export interface AccessClaims {
 interface SelectionClaims {
   sub: string;
   typ: 'select';
+  /** Stamp of the password the token was earned with: a password change voids pending selections. */
+  pwd: string;
 }
 
 /** What the guard needs to know about a session, read in one query. */
@@ -42,6 +44,10 @@ export interface SessionState {
 export type RevokeReason = 'logout' | 'refresh_reuse' | 'password_change' | 'event_switch';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Claims reach SQL as uuid parameters: anything else would be a database error instead of a 401. */
+const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
 /**
  * Auth sessions, their refresh-token families and the JWTs that name them. Access tokens are short-lived JWTs that
@@ -73,14 +79,16 @@ export class SessionsService {
   async rotate(refresh: string): Promise<TokenPair> {
     const hash = sha256(refresh);
     const pair = await this.dataSource.transaction(async (manager) => {
-      const spent: { session_id: string }[] = await manager.query(
+      // TypeORM answers a raw UPDATE with `[rows, affectedCount]`, not with the rows.
+      const [spent]: [{ session_id: string }[], number] = await manager.query(
         `UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING session_id`,
         [hash],
       );
       const sessionId = spent[0]?.session_id;
       if (!sessionId) return null;
       const state = await this.state(sessionId, manager);
-      if (!state || state.revoked) return null;
+      // Throwing rolls the spend back: a token of an ended session is not a replay, only a dead token.
+      if (!state || state.revoked) throw unauthorized(ErrorCode.TOKEN_INVALID, 'Session has ended');
       if (!state.userActive || (state.eventId !== null && !state.membershipActive)) {
         throw unauthorized(ErrorCode.MEMBERSHIP_REVOKED, 'Account or event membership is no longer active');
       }
@@ -157,23 +165,49 @@ export class SessionsService {
 
   verifyAccess(token: string): AccessClaims {
     const claims = this.verify<AccessClaims>(token);
-    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
+    if (
+      claims.typ !== 'access' ||
+      !isUuid(claims.sid) ||
+      !isUuid(claims.sub) ||
+      (claims.event_id !== null && !isUuid(claims.event_id))
+    ) {
       throw unauthorized(ErrorCode.TOKEN_INVALID, 'Not an access token');
     }
     return claims;
   }
 
-  signSelection(userId: string): string {
-    const claims: SelectionClaims = { sub: userId, typ: 'select' };
+  signSelection(userId: string, passwordHash: string | null): string {
+    const claims: SelectionClaims = { sub: userId, typ: 'select', pwd: this.passwordStamp(passwordHash) };
     return this.jwt.sign(claims, { expiresIn: this.config.selectionTokenTtlSec, jwtid: randomUUID() });
   }
 
-  verifySelection(token: string): string {
+  async verifySelection(token: string): Promise<string> {
     const claims = this.verify<SelectionClaims>(token);
-    if (claims.typ !== 'select' || typeof claims.sub !== 'string') {
+    if (claims.typ !== 'select' || !isUuid(claims.sub) || typeof claims.pwd !== 'string') {
       throw unauthorized(ErrorCode.TOKEN_INVALID, 'Not a selection token');
     }
+    const hash = await this.passwordHashOf(claims.sub);
+    if (hash === undefined || this.passwordStamp(hash) !== claims.pwd) {
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'Selection token is no longer valid');
+    }
     return claims.sub;
+  }
+
+  /** The user's password hash; undefined when the user does not exist. */
+  async passwordHashOf(userId: string): Promise<string | null | undefined> {
+    const rows: { password_hash: string | null }[] = await this.dataSource.query(
+      'SELECT password_hash FROM users WHERE id = $1',
+      [userId],
+    );
+    return rows[0]?.password_hash;
+  }
+
+  /** Keyed, so the token (readable by its holder) says nothing about the hash. */
+  private passwordStamp(passwordHash: string | null): string {
+    return createHmac('sha256', this.config.jwtSecret)
+      .update(passwordHash ?? '')
+      .digest('base64url')
+      .slice(0, 22);
   }
 
   private verify<T extends object>(token: string): T {

@@ -85,11 +85,11 @@ export class UsersService implements OnApplicationBootstrap {
     return repo.findOneByOrFail({ email });
   }
 
-  /** Sets the password of a password-less account; false if someone claimed it first. */
+  /** Sets the password of an active password-less account; null if someone claimed it first or it is deactivated. */
   async claim(email: string, password: string, firstName: string, lastName: string): Promise<User | null> {
     const passwordHash = await this.hasher.hash(password);
     const result = await this.users.update(
-      { email: normalizeEmail(email), passwordHash: IsNull() },
+      { email: normalizeEmail(email), passwordHash: IsNull(), isActive: true },
       { passwordHash, firstName: firstName.trim(), lastName: lastName.trim() },
     );
     return result.affected ? this.findByEmail(email) : null;

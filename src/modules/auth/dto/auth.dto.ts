@@ -1,14 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { EventDto, EventWithRoleDto } from '../../events/dto/event.dto';
 import { UserDto } from '../../users/dto/user.dto';
 
+/** Names are stored trimmed: one of spaces only would pass a length check and be saved empty. */
+const NOT_BLANK = /\S/;
+const NotBlank = () => Matches(NOT_BLANK, { message: '$property must not be blank' });
+
 export class RegisterDto {
   @ApiProperty() @IsEmail() @MaxLength(254) email: string;
   @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128) password: string;
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(150) first_name: string;
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(150) last_name: string;
+  @ApiProperty() @IsString() @NotBlank() @MaxLength(150) first_name: string;
+  @ApiProperty() @IsString() @NotBlank() @MaxLength(150) last_name: string;
 }
 
 export class LoginDto {
@@ -29,8 +33,8 @@ export class LogoutDto {
 }
 
 export class UpdateProfileDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(150) first_name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(150) last_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @NotBlank() @MaxLength(150) first_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @NotBlank() @MaxLength(150) last_name?: string;
 }
 
 export class ChangePasswordDto {

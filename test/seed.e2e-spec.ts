@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EVENT_ROLES } from '../src/common/auth/event-role';
+import { DEMO_ACCOUNTS, DEMO_EVENTS, DEMO_PASSWORD, seedDemo, type DemoSeedResult } from '../src/seed/demo.seeder';
+import { countRows } from './helpers/factories';
+import { bootTestApp, type TestApp } from './helpers/test-app';
+
+// The suite's database is shared with specs running in parallel: count only the seed's own rows.
+const EMAILS = DEMO_ACCOUNTS.map((a) => a.email);
+const KEYS = DEMO_EVENTS.map((e) => e.key);
+const MEMBERSHIPS = DEMO_ACCOUNTS.reduce((n, a) => n + a.memberships.length, 0);
+
+describe('seed:demo', () => {
+  let t: TestApp;
+  let first: DemoSeedResult;
+  const now = new Date();
+
+  // Every test leaves the demo seeded, as this first run does.
+  before(async () => {
+    t = await bootTestApp();
+    first = await seedDemo(t.db, { now });
+  });
+  after(() => t.close());
+
+  const demoEvents = () => countRows(t, 'events', `metadata ->> 'demo_seed' = ANY($1)`, [KEYS]);
+  const demoUsers = () => countRows(t, 'users', 'email = ANY($1)', [EMAILS]);
+  const demoAssignments = () =>
+    countRows(
+      t,
+      'user_event_assignments a JOIN users u ON u.id = a.user_id JOIN events e ON e.id = a.event_id',
+      `u.email = ANY($1) AND e.metadata ->> 'demo_seed' = ANY($2)`,
+      [EMAILS, KEYS],
+    );
+  const login = (email: string) => t.http.post('/api/auth/login').send({ email, password: DEMO_PASSWORD }).expect(200);
+
+  it('creates its rows once and nothing on a second run', async () => {
+    assert.deepEqual(first.created, { events: 3, users: EMAILS.length, assignments: MEMBERSHIPS });
+    const second = await seedDemo(t.db, { now });
+    assert.deepEqual(second.created, { events: 0, users: 0, assignments: 0 });
+    assert.deepEqual(second.restored, { events: 0, users: 0, assignments: 0 });
+    assert.deepEqual(second.logins, first.logins);
+
+    assert.equal(await demoEvents(), 3);
+    assert.equal(await demoUsers(), 17);
+    assert.equal(await demoAssignments(), 17);
+    assert.deepEqual(
+      second.events.map((e) => e.status),
+      ['active', 'upcoming', 'completed'],
+    );
+    // Each event has exactly one user per role among the <role>@<event>.demo accounts.
+    const perEvent: { key: string; roles: string[] }[] = await t.db.query(
+      `SELECT e.metadata ->> 'demo_seed' AS key, array_agg(a.role ORDER BY a.role) AS roles
+         FROM user_event_assignments a JOIN users u ON u.id = a.user_id JOIN events e ON e.id = a.event_id
+        WHERE u.email LIKE '%@event_.demo' AND e.metadata ->> 'demo_seed' = ANY($1)
+        GROUP BY 1 ORDER BY 1`,
+      [KEYS],
+    );
+    const roles = [...EVENT_ROLES].sort();
+    assert.deepEqual(perEvent, [
+      { key: 'event1', roles },
+      { key: 'event2', roles },
+      { key: 'event3', roles },
+    ]);
+    assert.deepEqual(second.notYetSeeded, ['rooms', 'sessions', 'participants (badges)']);
+  });
+
+  it('logs a seeded single-event user straight into its event, with its role', async () => {
+    const res = await login('controlleur_des_badges@event1.demo');
+    assert.equal(res.body.role, 'controlleur_des_badges');
+    assert.equal(res.body.event.id, first.events[0]?.id);
+    assert.equal(res.body.event.name, 'Demo · Algiers Tech Expo');
+    assert.equal(res.body.event.status, 'active');
+    assert.equal(typeof res.body.access, 'string');
+    assert.equal(typeof res.body.refresh, 'string');
+  });
+
+  it('gives the multi-event user the event choice and the admin no event', async () => {
+    const multi = await login('multi@makeplus.demo');
+    assert.equal(multi.body.requires_event_selection, true);
+    assert.deepEqual(
+      multi.body.available_events.map((e: { name: string; role: string }) => [e.name, e.role]),
+      [
+        ['Demo · Algiers Tech Expo', 'participant'],
+        ['Demo · Oran Health Summit', 'organisateur'],
+      ],
+    );
+    const admin = await login('admin@makeplus.demo');
+    assert.equal(admin.body.role, null);
+    assert.equal(admin.body.event, null);
+  });
+
+  it('puts drifted rows back so that the printed logins keep working', async () => {
+    await t.db.query(
+      `UPDATE users SET password_hash = NULL, is_active = false WHERE email = 'participant@event2.demo'`,
+    );
+    await t.db.query(
+      `UPDATE user_event_assignments SET role = 'participant' WHERE user_id =
+         (SELECT id FROM users WHERE email = 'organisateur@event3.demo')`,
+    );
+    await t.db.query(`UPDATE events SET is_cancelled = true WHERE metadata ->> 'demo_seed' = 'event1'`);
+    await t.http
+      .post('/api/auth/login')
+      .send({ email: 'participant@event2.demo', password: DEMO_PASSWORD })
+      .expect(401);
+
+    const result = await seedDemo(t.db, { now });
+    assert.deepEqual(result.created, { events: 0, users: 0, assignments: 0 });
+    assert.deepEqual(result.restored, { events: 1, users: 1, assignments: 1 });
+    assert.equal((await login('participant@event2.demo')).body.role, 'participant');
+    assert.equal((await login('organisateur@event3.demo')).body.role, 'organisateur');
+    assert.equal(result.events[0]?.status, 'active');
+  });
+});
