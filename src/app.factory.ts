@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
+import { ErrorCode } from './common/errors/app.exception';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 
@@ -19,6 +22,29 @@ function requestId(req: IncomingMessage): string {
   const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   (req as IncomingMessage & { id: string }).id = id;
   return id;
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive'],
+  HPE_HEADER_OVERFLOW: [431, 'Request headers (or the URL) are too large'],
+};
+
+/**
+ * A request Node's HTTP parser rejects (oversized headers or URL, broken framing) never reaches Fastify's routing:
+ * it is answered on the socket, in the documented error shape rather than Fastify's default one.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Malformed HTTP request'];
+    const id = randomUUID();
+    const body = JSON.stringify({ status_code: status, code: ErrorCode.BAD_REQUEST, detail, request_id: id });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function buildOpenApi(app: NestFastifyApplication) {
@@ -40,14 +66,24 @@ export function buildOpenApi(app: NestFastifyApplication) {
 
 /** Builds the whole HTTP application (also used by the e2e tests), without listening. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const errorLogger = new NestLogger('Errors');
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyKb * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestId,
     trustProxy: true,
+    clientErrorHandler,
+    // A malformed URL (`/api/events/%E0%A4%A`) or an over-long path parameter is refused by the router before any
+    // hook or error handler: without this, Fastify answers its own `{statusCode, error, message}` body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+      sendError(reply, request, error, errorLogger);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
+    // Nest's parsers would add application/x-www-form-urlencoded; Fastify's built-in JSON parser is the only one kept.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
@@ -55,9 +91,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON is accepted as a body (multipart is added per route); text/plain would reach validation as a string.
   fastify.removeContentTypeParser('text/plain');
-  const errorLogger = new NestLogger('Errors');
-  // Errors raised by Fastify before Nest sees the request (body too large, malformed JSON, media type).
-  fastify.setErrorHandler((error, request, reply) => sendError(reply, request, error, errorLogger));
+  // No fastify.setErrorHandler here: Nest installs its own at init (over any other, with a FSTWRN004 warning) and
+  // routes Fastify's errors (body too large, malformed JSON, media type) to AllExceptionsFilter, which maps them.
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -74,6 +109,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   });
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    // @fastify/cors allows only GET, HEAD and POST by default: the admin panel also edits and deletes.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     credentials: true,
     exposedHeaders: ['x-request-id', 'retry-after'],
   });

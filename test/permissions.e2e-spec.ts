@@ -23,10 +23,11 @@ describe('permission snapshot', () => {
   });
 
   it('matches test/permissions.snapshot.json (UPDATE_SNAPSHOTS=1 rewrites it)', () => {
-    const current = Object.fromEntries(listRoutes(t.app).map((r) => [`${r.method} ${r.path}`, describePolicy(r.policy)]));
-    if (process.env.UPDATE_SNAPSHOTS === '1' || !existsSync(SNAPSHOT)) {
-      writeFileSync(SNAPSHOT, `${JSON.stringify(current, null, 2)}\n`);
-    }
+    const current = Object.fromEntries(
+      listRoutes(t.app).map((r) => [`${r.method} ${r.path}`, describePolicy(r.policy)]),
+    );
+    if (process.env.UPDATE_SNAPSHOTS === '1') writeFileSync(SNAPSHOT, `${JSON.stringify(current, null, 2)}\n`);
+    assert.ok(existsSync(SNAPSHOT), 'no snapshot yet: run with UPDATE_SNAPSHOTS=1 and commit it');
     const saved = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as Record<string, string>;
     assert.deepEqual(current, saved, 'route permissions changed: review, then run with UPDATE_SNAPSHOTS=1');
   });

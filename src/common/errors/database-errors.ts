@@ -46,7 +46,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 export interface ConstraintViolation {
-  kind: 'unique' | 'foreign_key' | 'check' | 'not_null' | 'exclusion' | 'invalid_text';
+  /** `data`: any other SQLSTATE of class 22 (a value out of range, a NUL byte in text, a string too long...). */
+  kind: 'unique' | 'foreign_key' | 'check' | 'not_null' | 'exclusion' | 'invalid_text' | 'data';
   constraint: string | null;
   detail: string | null;
 }
@@ -62,7 +63,7 @@ const SQLSTATE_KINDS: Record<string, ConstraintViolation['kind']> = {
 
 export function constraintViolation(error: unknown): ConstraintViolation | null {
   const e = driverOf(error);
-  const kind = e?.code ? SQLSTATE_KINDS[e.code] : undefined;
+  const kind = e?.code ? (SQLSTATE_KINDS[e.code] ?? (/^22[0-9A-Z]{3}$/.test(e.code) ? 'data' : undefined)) : undefined;
   if (!e || !kind) return null;
   return { kind, constraint: e.constraint ?? null, detail: e.detail ?? null };
 }

@@ -36,7 +36,22 @@ const FASTIFY_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, ErrorCode.BAD_REQUEST, 'Body is empty but Content-Type is application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, ErrorCode.BAD_REQUEST, 'Malformed JSON body'],
   FST_ERR_CTP_MALFORMED_CONTENT_TYPE: [415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Malformed Content-Type header'],
+  FST_ERR_BAD_URL: [400, ErrorCode.BAD_REQUEST, 'Malformed URL'],
+  FST_ERR_MAX_PARAM_LENGTH: [400, ErrorCode.BAD_REQUEST, 'A path parameter is too long'],
 };
+
+/**
+ * The Fastify code of an error, also when Nest has wrapped it: Nest's error handler (installed at init, over any
+ * other) turns Fastify's 4xx errors into an HttpException whose `cause` is the original.
+ */
+function fastifyErrorOf(error: unknown): [number, string, string] | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && FASTIFY_ERRORS[code]) return FASTIFY_ERRORS[code];
+  if (error instanceof HttpException && !(error instanceof AppException) && error.cause !== error) {
+    return fastifyErrorOf(error.cause);
+  }
+  return undefined;
+}
 
 function fromHttpException(
   e: HttpException,
@@ -68,13 +83,13 @@ export function mapError(error: unknown, requestId: string): MappedError {
   let headers: Record<string, string> = {};
   let unexpected = false;
 
-  const fastifyCode = (error as { code?: unknown } | null)?.code;
+  const fastifyError = fastifyErrorOf(error);
   const violation = constraintViolation(error);
-  if (error instanceof HttpException) {
+  if (fastifyError) {
+    [status, code, detail] = fastifyError;
+  } else if (error instanceof HttpException) {
     [status, code, detail, errors, headers] = fromHttpException(error);
     unexpected = status >= 500;
-  } else if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
-    [status, code, detail] = FASTIFY_ERRORS[fastifyCode];
   } else if (isDatabaseUnavailable(error)) {
     [status, code, detail] = [503, ErrorCode.UNAVAILABLE, 'Database unavailable, retry shortly'];
     headers = { 'Retry-After': '5' };
@@ -82,7 +97,12 @@ export function mapError(error: unknown, requestId: string): MappedError {
     [status, code, detail] = [409, ErrorCode.CONFLICT, 'A conflicting record already exists'];
   } else if (violation?.kind === 'foreign_key') {
     [status, code, detail] = [409, ErrorCode.CONFLICT, 'A referenced record does not exist or is still referenced'];
-  } else if (violation?.kind === 'invalid_text' || violation?.kind === 'check' || violation?.kind === 'not_null') {
+  } else if (
+    violation?.kind === 'invalid_text' ||
+    violation?.kind === 'data' ||
+    violation?.kind === 'check' ||
+    violation?.kind === 'not_null'
+  ) {
     [status, code, detail] = [400, ErrorCode.BAD_REQUEST, 'A value is not acceptable'];
   } else if (typeof (error as { statusCode?: unknown } | null)?.statusCode === 'number') {
     // Other framework errors that carry an HTTP status (e.g. Fastify's own 4xx).

@@ -99,7 +99,10 @@ export class AssignmentsService {
   // ---- /api/user-assignments/ -------------------------------------------------------------------------------------
 
   async list(eventId: string, query: AssignmentListQueryDto, request: FastifyRequest): Promise<Page<AssignmentDto>> {
-    if (query.event !== undefined && query.event !== eventId) return toPage(request, pageWindow(query), 0, []);
+    // `?event=` must name the token's event (UUIDs compare case-insensitively); any other event shows nothing.
+    if (query.event !== undefined && query.event.toLowerCase() !== eventId.toLowerCase()) {
+      return toPage(request, pageWindow(query), 0, []);
+    }
     const window = pageWindow(query);
     const qb = this.assignments
       .createQueryBuilder('a')
@@ -151,8 +154,8 @@ export class AssignmentsService {
   }
 
   /**
-   * Role and activity changes. The event's active organizer rows are locked first, so two organizers demoting each
-   * other at the same moment cannot leave the event without one.
+   * Role and activity changes. Changes of one event are serialized (see `lockedForChange`), so two organizers
+   * demoting each other at the same moment cannot leave the event without one.
    */
   async update(eventId: string, id: string, dto: UpdateAssignmentDto, caller: AuthContext): Promise<AssignmentDto> {
     await this.dataSource.transaction(async (manager) => {
@@ -182,11 +185,12 @@ export class AssignmentsService {
   }
 
   private async lockedForChange(manager: EntityManager, eventId: string, id: string): Promise<UserEventAssignment> {
-    // Lock order: the event's organizer rows, then the target row; every writer takes them in this order.
-    await manager.query(
-      `SELECT id FROM user_event_assignments WHERE event_id = $1 AND role = 'organisateur' AND is_active ORDER BY id FOR UPDATE`,
-      [eventId],
-    );
+    // One role change at a time per event: a transaction-scoped advisory lock (two-int form, its own key space) taken
+    // before anything else. Locking the event's organizer rows `ORDER BY id FOR UPDATE` instead deadlocked under
+    // concurrent demotions: such a SELECT keeps the lock on a row that a concurrent update made fail its WHERE, so
+    // an older scan could hold the demoted row and wait for the survivor while a newer one held them the other way.
+    // A hash collision between two events only serializes them, it never lets two changes of one event interleave.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('user_event_assignments'), hashtext($1))`, [eventId]);
     const current = await manager.findOne(UserEventAssignment, {
       where: { id, eventId },
       lock: { mode: 'pessimistic_write' },

@@ -130,13 +130,13 @@ export class EventsService {
 
   /** Changes to the event of the token only: any other id is 404. */
   async update(id: string, eventId: string, dto: UpdateEventDto): Promise<EventDto> {
-    if (id !== eventId) throw notFound('Event');
-    const event = await this.events.findOneBy({ id });
+    if (!sameId(id, eventId)) throw notFound('Event');
+    const event = await this.events.findOneBy({ id: eventId });
     if (!event) throw notFound('Event');
     if (
       dto.president !== undefined &&
       dto.president !== null &&
-      !(await this.assignments.isMember(id, dto.president))
+      !(await this.assignments.isMember(eventId, dto.president))
     ) {
       throw validationFailed({ president: ['Must be a user of this event'] });
     }
@@ -163,8 +163,8 @@ export class EventsService {
   }
 
   async remove(id: string, eventId: string): Promise<void> {
-    if (id !== eventId) throw notFound('Event');
-    const result = await this.events.delete({ id });
+    if (!sameId(id, eventId)) throw notFound('Event');
+    const result = await this.events.delete({ id: eventId });
     if (!result.affected) throw notFound('Event');
   }
 
@@ -216,6 +216,11 @@ export class EventsService {
     }
     return qb;
   }
+}
+
+/** UUIDs are case-insensitive: the path may spell the token's event in upper case. */
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 function assertDates(start: Date, end: Date): void {

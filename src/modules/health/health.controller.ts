@@ -8,6 +8,12 @@ import { migrationsUpToDate } from '../../database/migrate';
 
 type Check = 'up' | 'down';
 
+/**
+ * A database that accepts connections but never answers (network partition, stuck server) would hold a readiness
+ * probe on an idle pooled connection forever: past this delay it is reported down.
+ */
+export const READY_TIMEOUT_MS = 3000;
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -32,14 +38,20 @@ export class HealthController {
   async ready(
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ status: string; checks: Record<string, Check> }> {
-    const checks: Record<string, Check> = { database: 'down', migrations: 'down' };
-    try {
-      await this.dataSource.query('SELECT 1');
-      checks.database = 'up';
-      checks.migrations = (await migrationsUpToDate(this.dataSource)) ? 'up' : 'down';
-    } catch {
-      // reported as down below
-    }
+    const probe = async (): Promise<Record<string, Check>> => {
+      try {
+        await this.dataSource.query('SELECT 1');
+      } catch {
+        return { database: 'down', migrations: 'down' };
+      }
+      const upToDate = await migrationsUpToDate(this.dataSource).catch(() => false);
+      return { database: 'up', migrations: upToDate ? 'up' : 'down' };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Record<string, Check>>((resolve) => {
+      timer = setTimeout(() => resolve({ database: 'down', migrations: 'down' }), READY_TIMEOUT_MS);
+    });
+    const checks = await Promise.race([probe(), timeout]).finally(() => clearTimeout(timer));
     const ok = Object.values(checks).every((c) => c === 'up');
     if (!ok) reply.status(503).header('Retry-After', '5');
     return { status: ok ? 'ok' : 'error', checks };

@@ -1,6 +1,17 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+  type ValidationArguments,
+} from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
 import type { User } from '../../users/entities/user.entity';
@@ -8,6 +19,18 @@ import { fullName } from '../../users/users.service';
 import type { UserEventAssignment } from '../entities/user-event-assignment.entity';
 
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+/** `email` and the names describe an account to find or create: next to `user_id` they are refused, not ignored. */
+const WithoutUserId = () =>
+  ValidateBy({
+    name: 'withoutUserId',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) =>
+        (args?.object as CreateAssignmentDto | undefined)?.user_id === undefined,
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property ?? 'This field'} cannot be combined with user_id`,
+    },
+  });
 
 /** Either an existing `user_id`, or an `email` (an account without password is created when it is new). */
 export class CreateAssignmentDto {
@@ -20,18 +43,21 @@ export class CreateAssignmentDto {
   @ValidateIf((o: CreateAssignmentDto) => o.user_id === undefined || o.email !== undefined)
   @IsEmail({}, { message: 'user_id or email is required; email must be an email' })
   @MaxLength(254)
+  @WithoutUserId()
   email?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(150)
+  @WithoutUserId()
   first_name?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(150)
+  @WithoutUserId()
   last_name?: string;
 
   @ApiProperty({ enum: EVENT_ROLES })
@@ -39,23 +65,12 @@ export class CreateAssignmentDto {
   role: EventRole;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @ValidateIf((_o: object, value: unknown) => value !== undefined)
   @IsBoolean()
   is_active?: boolean;
 }
 
-export class UpdateAssignmentDto {
-  @ApiPropertyOptional({ enum: EVENT_ROLES })
-  @IsOptional()
-  @IsIn(EVENT_ROLES)
-  role?: EventRole;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsBoolean()
-  is_active?: boolean;
-}
-
+/** `PUT`: both fields. */
 export class ReplaceAssignmentDto {
   @ApiProperty({ enum: EVENT_ROLES })
   @IsIn(EVENT_ROLES)
@@ -65,6 +80,9 @@ export class ReplaceAssignmentDto {
   @IsBoolean()
   is_active: boolean;
 }
+
+/** `PATCH`: either field; one that is sent is validated, so `null` is a 400 rather than silently ignored. */
+export class UpdateAssignmentDto extends PartialType(ReplaceAssignmentDto, { skipNullProperties: false }) {}
 
 export const ASSIGNMENT_ORDERING = ['assigned_at', 'role', 'email', 'last_name'] as const;
 

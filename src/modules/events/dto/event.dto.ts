@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -8,84 +9,114 @@ import {
   IsIn,
   IsInt,
   IsISO4217CurrencyCode,
+  isISO8601,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
+  Max,
   MaxLength,
   Min,
-  MinLength,
+  ValidateIf,
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
 
 const STATUSES = ['upcoming', 'active', 'completed', 'cancelled'] as const;
+/** The largest value of the `integer` column: above it the database would refuse the row. */
+const MAX_CAPACITY = 2_147_483_647;
 
-/** Writable fields of an event; `PUT` requires the three marked required, `PATCH` none. */
+/** Date and time with `Z` or an explicit offset: without one the instant would depend on the server's zone. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+function toDateOrKeep({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) return value;
+  if (!isISO8601(value, { strict: true, strictSeparator: true })) return value;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date;
+}
+
+/**
+ * An ISO 8601 datetime string, turned into a Date. Numbers, booleans and free-form strings stay as they are and fail
+ * `IsDate` (a plain `@Type(() => Date)` would read `0` or `true` as 1970).
+ */
+const IsoDateTime = () =>
+  applyDecorators(
+    Transform(toDateOrKeep, { toClassOnly: true }),
+    IsDate({ message: '$property must be an ISO 8601 datetime with Z or an offset' }),
+  );
+
+/**
+ * Optional, but validated when present: `null` is refused for the columns that cannot hold it (`@IsOptional` would
+ * let it through to a database error, or silently ignore it).
+ */
+const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/** Body of `POST /api/events/`: name and dates are required. */
 export class CreateEventDto {
   @ApiProperty({ maxLength: 200 })
   @IsString()
-  @MinLength(1)
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(200)
   name: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(10000)
   description?: string;
 
   @ApiProperty({ type: String, format: 'date-time' })
-  @Type(() => Date)
-  @IsDate({ message: 'start_date must be an ISO 8601 datetime' })
+  @IsoDateTime()
   start_date: Date;
 
   @ApiProperty({ type: String, format: 'date-time' })
-  @Type(() => Date)
-  @IsDate({ message: 'end_date must be an ISO 8601 datetime' })
+  @IsoDateTime()
   end_date: Date;
 
   @ApiPropertyOptional({ maxLength: 255 })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(255)
   location?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(5000)
   location_details?: string;
 
   @ApiPropertyOptional({ maxLength: 255 })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(255)
   organizer_contact?: string;
 
-  @ApiPropertyOptional({ minimum: 1, nullable: true, type: Number })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_CAPACITY, nullable: true, type: Number })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(MAX_CAPACITY)
   capacity?: number | null;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @IsBoolean()
   registration_open?: boolean;
 
   @ApiPropertyOptional({ example: 'DZD' })
-  @IsOptional()
+  @IfPresent()
   @IsISO4217CurrencyCode()
   currency?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { qa_moderation: false } })
-  @IsOptional()
+  @IfPresent()
   @IsObject()
   settings?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @IfPresent()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -93,67 +124,26 @@ export class CreateEventDto {
   themes?: string[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @IfPresent()
   @IsObject()
   metadata?: Record<string, unknown>;
 }
 
-export class UpdateEventDto {
-  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10000) description?: string;
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'start_date must be an ISO 8601 datetime' })
-  start_date?: Date;
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'end_date must be an ISO 8601 datetime' })
-  end_date?: Date;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) location?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(5000) location_details?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) organizer_contact?: string;
-  @ApiPropertyOptional({ nullable: true, type: Number }) @IsOptional() @IsInt() @Min(1) capacity?: number | null;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() registration_open?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsISO4217CurrencyCode() currency?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() settings?: Record<
-    string,
-    unknown
-  >;
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(100, { each: true })
-  themes?: string[];
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() metadata?: Record<
-    string,
-    unknown
-  >;
+/** `PUT /api/events/{id}/`: the whole event, so the required fields of creation are required again. */
+export class ReplaceEventDto extends CreateEventDto {
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'A user of this event, or null' })
   @IsOptional()
   @IsUUID('all', { message: 'president must be a user id or null' })
   president?: string | null;
+
   @ApiPropertyOptional({ description: 'Cancel (true) or reinstate (false) the event' })
-  @IsOptional()
+  @IfPresent()
   @IsBoolean()
   is_cancelled?: boolean;
 }
 
-/** PUT: the whole event; the required fields of creation are required again. */
-export class ReplaceEventDto extends UpdateEventDto {
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) declare name: string;
-  @ApiProperty({ type: String, format: 'date-time' })
-  @Type(() => Date)
-  @IsDate({ message: 'start_date must be an ISO 8601 datetime' })
-  declare start_date: Date;
-  @ApiProperty({ type: String, format: 'date-time' })
-  @Type(() => Date)
-  @IsDate({ message: 'end_date must be an ISO 8601 datetime' })
-  declare end_date: Date;
-}
+/** `PATCH`: any subset; a field that is sent is validated, so `null` only passes where the field is nullable. */
+export class UpdateEventDto extends PartialType(ReplaceEventDto, { skipNullProperties: false }) {}
 
 export const EVENT_ORDERING = ['start_date', 'end_date', 'name', 'created_at'] as const;
 
