@@ -71,7 +71,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     bodyLimit: config.maxBodyKb * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestId,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     clientErrorHandler,
     // A malformed URL (`/api/events/%E0%A4%A`) or an over-long path parameter is refused by the router before any
     // hook or error handler: without this, Fastify answers its own `{statusCode, error, message}` body.

@@ -26,7 +26,7 @@ export class AppModule {
             autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
           },
         }),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs })),
         UsersModule,
         AssignmentsModule,
         EventsModule,

@@ -22,12 +22,21 @@ describe('configuration', () => {
     assert.equal(c.jwtSecretGenerated, true);
     assert.ok(c.jwtSecret.length >= 32);
     assert.deepEqual(c.corsOrigins, []);
+    assert.equal(c.trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.ok(problemsOf({ TRUST_PROXY: 'maybe' })[0]?.startsWith('TRUST_PROXY'));
   });
 
   it('refuses to start in production without a secret or a database', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    assert.ok(problems.some((p) => p.startsWith('JWT_SECRET is required')), problems.join());
-    assert.ok(problems.some((p) => p.startsWith('DATABASE_URL is required')), problems.join());
+    assert.ok(
+      problems.some((p) => p.startsWith('JWT_SECRET is required')),
+      problems.join(),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('DATABASE_URL is required')),
+      problems.join(),
+    );
   });
 
   it('starts in production with both', () => {

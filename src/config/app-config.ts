@@ -25,6 +25,10 @@ export interface AppConfig {
   corsOrigins: string[];
   logLevel: LogLevel;
   swaggerEnabled: boolean;
+  /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
+  trustProxy: boolean;
+  /** Client-side limit on one database query, so a hung database answers 503 instead of hanging requests. */
+  dbQueryTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +86,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return parseDurationSeconds(fallback) as number;
     }
     return s;
+  };
+
+  const bool = (key: string, fallback: boolean): boolean => {
+    const raw = str(key)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${key} must be true or false (got "${raw}")`);
+    return fallback;
   };
 
   const nodeEnvRaw = str('NODE_ENV') ?? 'development';
@@ -152,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     corsOrigins,
     logLevel,
     swaggerEnabled: (str('SWAGGER') ?? 'on') !== 'off',
+    trustProxy: bool('TRUST_PROXY', false),
+    dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 15000, 100, 3_600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

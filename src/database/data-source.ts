@@ -6,10 +6,14 @@ import { SnakeNamingStrategy } from './naming.strategy';
 /** Compiled migrations sit in dist/migrations, two folders up from dist/src/database. */
 export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js');
 
-export function dataSourceOptions(
-  url: string,
-  extra: { poolSize?: number; applicationName?: string } = {},
-): DataSourceOptions {
+export interface PoolOptions {
+  poolSize?: number;
+  applicationName?: string;
+  /** Client-side limit per query; unset for migrations, which may legitimately run long. */
+  queryTimeoutMs?: number;
+}
+
+export function dataSourceOptions(url: string, extra: PoolOptions = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -28,10 +32,11 @@ export function dataSourceOptions(
       // Fail fast when the database is unreachable so requests answer 503 instead of hanging.
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
+      ...(extra.queryTimeoutMs ? { query_timeout: extra.queryTimeoutMs } : {}),
     },
   };
 }
 
-export function createDataSource(url: string, extra?: Parameters<typeof dataSourceOptions>[1]): DataSource {
+export function createDataSource(url: string, extra?: PoolOptions): DataSource {
   return new DataSource(dataSourceOptions(url, extra));
 }

@@ -13,7 +13,10 @@ export interface RouteInfo {
 const GLOBAL_PREFIX_EXCLUDED = new Set(['/health/live', '/health/ready']);
 
 function join(...parts: string[]): string {
-  const path = `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+  const path = `/${parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
   return path.replace(/:(\w+)/g, '{$1}');
 }
 

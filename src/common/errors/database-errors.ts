@@ -15,6 +15,7 @@ const CONNECTION_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Connection ended unexpectedly',
+  'Query read timeout',
   'the database system is starting up',
   'the database system is shutting down',
 ];
@@ -38,8 +39,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const e = driverOf(error);
   if (!e) return false;
   const code = e.code ?? '';
-  // SQLSTATE class 08 (connection exception), 57P0x (shutdown / cannot connect now), 53300 (too many connections).
-  if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || /^57P0[1-4]$/.test(code) || code === '53300') return true;
+  // SQLSTATE class 08 (connection exception), 57P0x (shutdown / cannot connect now), 53300 (too many connections),
+  // 40001/40P01 (serialization failure, deadlock): all transient, so 503 with Retry-After tells the client to retry.
+  if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || /^57P0[1-4]$/.test(code)) return true;
+  if (code === '53300' || code === '40001' || code === '40P01') return true;
   const message = e.message ?? '';
   if (CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
   return e.cause !== undefined && e.cause !== error && isDatabaseUnavailable(e.cause);
