@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig, type AppConfig } from './config/app-config';
+import { loadConfigOrExit, type AppConfig } from './config/app-config';
 import { createDataSource } from './database/data-source';
 import { resolveDatabase } from './database/database-url';
 import { runMigrations } from './database/migrate';
@@ -51,16 +51,7 @@ async function bootstrap(config: AppConfig): Promise<void> {
 }
 
 function main(): void {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   bootstrap(config).catch((error: unknown) => {
     pino({ name: 'bootstrap' }).fatal({ err: error }, 'Start-up failed');
     process.exit(1);

@@ -7,6 +7,7 @@ import type { EventRole } from '../src/common/auth/event-role';
 import type { Event } from '../src/modules/events/entities/event.entity';
 import type { User } from '../src/modules/users/entities/user.entity';
 import { assign, bearer, countRows, createEvent, createUser, openSession, PASSWORD, uniq } from './helpers/factories';
+import { expectError, expectValidation } from './helpers/assertions';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
 type Body = Record<string, unknown>;
@@ -27,42 +28,10 @@ const PROFILE_KEYS = [
   'participant',
   'role',
 ].sort();
-const ERROR_KEYS = new Set(['status_code', 'code', 'detail', 'errors', 'request_id']);
 
 const keys = (value: unknown): string[] => Object.keys(value as Body).sort();
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const email = (): string => `${uniq('auth')}@example.test`;
-
-/** Asserts the one error shape of API.md and returns the body. */
-function expectError(res: Response, status: number, code: string): Body {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
-  assert.match(String(res.headers['content-type']), /^application\/json/);
-  const body = res.body as Body;
-  for (const key of Object.keys(body)) assert.ok(ERROR_KEYS.has(key), `unexpected error key ${key}`);
-  assert.equal(body.status_code, status);
-  assert.equal(body.code, code);
-  assert.equal(typeof body.detail, 'string');
-  assert.ok((body.detail as string).length > 0);
-  assert.equal(typeof body.request_id, 'string');
-  assert.ok((body.request_id as string).length > 0);
-  assert.equal(body.request_id, res.headers['x-request-id']);
-  if ('errors' in body) assert.equal(typeof body.errors, 'object');
-  assert.doesNotMatch(JSON.stringify(body), /at .+\.(js|ts):\d+/);
-  return body;
-}
-
-/** A 400 VALIDATION_FAILED naming each of `fields`. */
-function expectValidation(res: Response, ...fields: string[]): Body {
-  const body = expectError(res, 400, 'VALIDATION_FAILED');
-  const errors = body.errors as Record<string, string[]>;
-  for (const field of fields) {
-    assert.ok(
-      Array.isArray(errors[field]) && errors[field].length > 0,
-      `no error for ${field}: ${JSON.stringify(errors)}`,
-    );
-  }
-  return body;
-}
 
 function claims(token: string): Body {
   const parts = token.split('.');

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
-import type { Response } from 'supertest';
 import { EVENT_ROLES, type EventRole } from '../src/common/auth/event-role';
 import type { Event } from '../src/modules/events/entities/event.entity';
 import {
@@ -15,6 +14,7 @@ import {
   uniq,
   type World,
 } from './helpers/factories';
+import { expectError } from './helpers/assertions';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
 const HOUR = 3600_000;
@@ -62,29 +62,6 @@ const STATUS_KEYS = [
 ].sort();
 
 const at = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
-
-/** The one error shape of API.md, with the request id echoed in the header. */
-function assertError(res: Response, status: number, code: string, fields: string[] = []): void {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
-  const body = res.body as Record<string, unknown>;
-  assert.deepEqual(
-    Object.keys(body)
-      .filter((k) => k !== 'errors')
-      .sort(),
-    ['code', 'detail', 'request_id', 'status_code'],
-  );
-  assert.equal(body.status_code, status);
-  assert.equal(body.code, code);
-  assert.ok(typeof body.detail === 'string' && body.detail.length > 0);
-  assert.ok(typeof body.request_id === 'string' && body.request_id.length > 0);
-  assert.equal(body.request_id, res.headers['x-request-id']);
-  for (const field of fields) {
-    const errors = body.errors as Record<string, unknown> | undefined;
-    assert.ok(errors, `expected errors.${field} in ${JSON.stringify(body)}`);
-    const messages = errors[field];
-    assert.ok(Array.isArray(messages) && messages.length > 0, `expected errors.${field} in ${JSON.stringify(body)}`);
-  }
-}
 
 function assertEventShape(body: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(body).sort(), EVENT_KEYS);
@@ -135,7 +112,7 @@ describe('events', () => {
         it('organisateur nowhere: 403 FORBIDDEN and nothing is written', async () => {
           const body = validBody();
           const res = await t.http.post('/api/events/').set(bearer(w.tokens[role])).send(body);
-          assertError(res, 403, 'FORBIDDEN');
+          expectError(res, 403, 'FORBIDDEN');
           assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
           assert.equal(await countRows(t, 'user_event_assignments', 'user_id = $1', [w.users[role].id]), 1);
         });
@@ -149,13 +126,13 @@ describe('events', () => {
       await assign(t, other.id, user.id, 'organisateur', false);
       const token = (await openSession(t, user.id, w.event.id)).access;
       const body = validBody();
-      assertError(await t.http.post('/api/events/').set(bearer(token)).send(body), 403, 'FORBIDDEN');
+      expectError(await t.http.post('/api/events/').set(bearer(token)).send(body), 403, 'FORBIDDEN');
       assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
     });
 
     it('without a token: 401 AUTH_REQUIRED', async () => {
       const body = validBody();
-      assertError(await t.http.post('/api/events/').send(body), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.post('/api/events/').send(body), 401, 'AUTH_REQUIRED');
       assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
     });
 
@@ -261,7 +238,7 @@ describe('events', () => {
       it(`${label}: 400 VALIDATION_FAILED with errors.end_date, nothing written`, async () => {
         const body = validBody(dates);
         const res = await t.http.post('/api/events/').set(bearer(w.tokens.organisateur)).send(body);
-        assertError(res, 400, 'VALIDATION_FAILED', ['end_date']);
+        expectError(res, 400, 'VALIDATION_FAILED', ['end_date']);
         assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
       });
     }
@@ -284,7 +261,7 @@ describe('events', () => {
       it(`read-only or unknown field ${field} in the body: 400 naming it, nothing written`, async () => {
         const body = validBody({ [field]: value });
         const res = await t.http.post('/api/events/').set(bearer(w.tokens.organisateur)).send(body);
-        assertError(res, 400, 'VALIDATION_FAILED', [field]);
+        expectError(res, 400, 'VALIDATION_FAILED', [field]);
         assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
       });
     }
@@ -322,7 +299,7 @@ describe('events', () => {
       it(`bad ${field} ${JSON.stringify(patch)}: 400 VALIDATION_FAILED errors.${field}, nothing written`, async () => {
         const body = { ...validBody(), ...patch };
         const res = await t.http.post('/api/events/').set(bearer(w.tokens.organisateur)).send(body);
-        assertError(res, 400, 'VALIDATION_FAILED', [field]);
+        expectError(res, 400, 'VALIDATION_FAILED', [field]);
         if (typeof body.name === 'string') {
           assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
         }
@@ -332,7 +309,7 @@ describe('events', () => {
     it('a body over the size limit: 413 PAYLOAD_TOO_LARGE, nothing written', async () => {
       const body = validBody({ description: 'x'.repeat(2 * 1024 * 1024) });
       const res = await t.http.post('/api/events/').set(bearer(w.tokens.organisateur)).send(body);
-      assertError(res, 413, 'PAYLOAD_TOO_LARGE');
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE');
       assert.equal(await countRows(t, 'events', 'name = $1', [body.name]), 0);
     });
 
@@ -350,7 +327,7 @@ describe('events', () => {
           .set('Content-Type', 'application/json')
           .send(raw);
         assert.equal(res.status, 400, JSON.stringify(res.body));
-        assertError(res, 400, res.body.code === 'BAD_REQUEST' ? 'BAD_REQUEST' : 'VALIDATION_FAILED');
+        expectError(res, 400, res.body.code === 'BAD_REQUEST' ? 'BAD_REQUEST' : 'VALIDATION_FAILED');
         assert.equal(await countRows(t, 'events', 'created_by_id = $1', [w.users.organisateur.id]), before);
       });
     }
@@ -362,7 +339,7 @@ describe('events', () => {
         .set(bearer(w.tokens.organisateur))
         .set('Content-Type', 'text/plain')
         .send('name=x');
-      assertError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
       assert.equal(await countRows(t, 'events', 'created_by_id = $1', [w.users.organisateur.id]), before);
     });
   });
@@ -388,12 +365,12 @@ describe('events', () => {
 
     it('an organisateur of another event gets 404 for this event', async () => {
       const other = await createWorld(t);
-      assertError(
+      expectError(
         await t.http.get(`/api/events/${w.event.id}/`).set(bearer(other.tokens.organisateur)),
         404,
         'NOT_FOUND',
       );
-      assertError(
+      expectError(
         await t.http.get(`/api/events/${w.event.id}/status/`).set(bearer(other.tokens.organisateur)),
         404,
         'NOT_FOUND',
@@ -406,7 +383,7 @@ describe('events', () => {
       await assign(t, other.id, user.id, 'participant');
       await assign(t, w.event.id, user.id, 'organisateur', false);
       const token = (await openSession(t, user.id, other.id)).access;
-      assertError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
+      expectError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
       await t.http.get(`/api/events/${other.id}/`).set(bearer(token)).expect(200);
     });
 
@@ -418,19 +395,19 @@ describe('events', () => {
     });
 
     it('unknown id 404, malformed id 400, no token 401', async () => {
-      assertError(
+      expectError(
         await t.http.get('/api/events/6f1c1c2e-1111-4111-8111-111111111111/').set(bearer(w.tokens.participant)),
         404,
         'NOT_FOUND',
       );
-      assertError(
+      expectError(
         await t.http.get('/api/events/not-a-uuid/').set(bearer(w.tokens.participant)),
         400,
         'VALIDATION_FAILED',
         ['id'],
       );
-      assertError(await t.http.get(`/api/events/${w.event.id}/`), 401, 'AUTH_REQUIRED');
-      assertError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer('not.a.jwt')), 401, 'TOKEN_INVALID');
+      expectError(await t.http.get(`/api/events/${w.event.id}/`), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer('not.a.jwt')), 401, 'TOKEN_INVALID');
     });
 
     it('total_participants counts active participants only', async () => {
@@ -660,7 +637,7 @@ describe('events', () => {
       it(`bad query ${JSON.stringify(query)}: 400 VALIDATION_FAILED`, async () => {
         const w = await memberOf([]);
         const res = await t.http.get('/api/events/').query(query).set(bearer(w.token));
-        assertError(res, 400, 'VALIDATION_FAILED', Object.keys(query));
+        expectError(res, 400, 'VALIDATION_FAILED', Object.keys(query));
       });
     }
 
@@ -768,7 +745,7 @@ describe('events', () => {
 
     it('without a token: 401 on every list', async () => {
       for (const path of ['/api/events/', '/api/events/active/', '/api/events/upcoming/']) {
-        assertError(await t.http.get(path), 401, 'AUTH_REQUIRED');
+        expectError(await t.http.get(path), 401, 'AUTH_REQUIRED');
       }
     });
   });
@@ -831,7 +808,7 @@ describe('events', () => {
           42,
         ]) {
           const before = await eventRow(w.event.id);
-          assertError(await patchAs(w.tokens.organisateur, { president }), 400, 'VALIDATION_FAILED', ['president']);
+          expectError(await patchAs(w.tokens.organisateur, { president }), 400, 'VALIDATION_FAILED', ['president']);
           assert.deepEqual(await eventRow(w.event.id), before, String(president));
         }
         const cleared = await patchAs(w.tokens.organisateur, { president: null }).expect(200);
@@ -841,13 +818,13 @@ describe('events', () => {
       it('PATCH dates must keep end after start, also against the stored date', async () => {
         const before = await eventRow(w.event.id);
         const storedStart = new Date(w.event.startDate).getTime();
-        assertError(
+        expectError(
           await patchAs(w.tokens.organisateur, { end_date: new Date(storedStart - HOUR).toISOString() }),
           400,
           'VALIDATION_FAILED',
           ['end_date'],
         );
-        assertError(await patchAs(w.tokens.organisateur, { start_date: at(30 * DAY) }), 400, 'VALIDATION_FAILED', [
+        expectError(await patchAs(w.tokens.organisateur, { start_date: at(30 * DAY) }), 400, 'VALIDATION_FAILED', [
           'end_date',
         ]);
         assert.deepEqual(await eventRow(w.event.id), before);
@@ -878,7 +855,7 @@ describe('events', () => {
       for (const [field, body] of badPatches) {
         it(`PATCH ${JSON.stringify(body)}: 400 VALIDATION_FAILED errors.${field}, nothing changed`, async () => {
           const before = await eventRow(w.event.id);
-          assertError(await patchAs(w.tokens.organisateur, body), 400, 'VALIDATION_FAILED', [field]);
+          expectError(await patchAs(w.tokens.organisateur, body), 400, 'VALIDATION_FAILED', [field]);
           assert.deepEqual(await eventRow(w.event.id), before);
         });
       }
@@ -889,18 +866,18 @@ describe('events', () => {
           .put(`/api/events/${w.event.id}/`)
           .set(bearer(w.tokens.organisateur))
           .send({ location: 'Constantine' });
-        assertError(res, 400, 'VALIDATION_FAILED', ['name', 'start_date', 'end_date']);
+        expectError(res, 400, 'VALIDATION_FAILED', ['name', 'start_date', 'end_date']);
         for (const missing of ['name', 'start_date', 'end_date']) {
           const body: Record<string, unknown> = { name: uniq('Put '), start_date: at(HOUR), end_date: at(DAY) };
           delete body[missing];
-          assertError(
+          expectError(
             await t.http.put(`/api/events/${w.event.id}/`).set(bearer(w.tokens.organisateur)).send(body),
             400,
             'VALIDATION_FAILED',
             [missing],
           );
         }
-        assertError(
+        expectError(
           await t.http
             .put(`/api/events/${w.event.id}/`)
             .set(bearer(w.tokens.organisateur))
@@ -933,8 +910,8 @@ describe('events', () => {
         it('PATCH, PUT and DELETE are 403 FORBIDDEN and nothing changes', async () => {
           const before = await eventRow(w.event.id);
           const token = w.tokens[role];
-          assertError(await patchAs(token, { name: uniq('Hijack ') }), 403, 'FORBIDDEN');
-          assertError(
+          expectError(await patchAs(token, { name: uniq('Hijack ') }), 403, 'FORBIDDEN');
+          expectError(
             await t.http
               .put(`/api/events/${w.event.id}/`)
               .set(bearer(token))
@@ -942,7 +919,7 @@ describe('events', () => {
             403,
             'FORBIDDEN',
           );
-          assertError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 403, 'FORBIDDEN');
+          expectError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 403, 'FORBIDDEN');
           assert.deepEqual(await eventRow(w.event.id), before);
         });
       });
@@ -953,8 +930,8 @@ describe('events', () => {
         const other = await createWorld(t);
         const before = await eventRow(w.event.id);
         const token = other.tokens.organisateur;
-        assertError(await patchAs(token, { name: uniq('Hijack ') }), 404, 'NOT_FOUND');
-        assertError(
+        expectError(await patchAs(token, { name: uniq('Hijack ') }), 404, 'NOT_FOUND');
+        expectError(
           await t.http
             .put(`/api/events/${w.event.id}/`)
             .set(bearer(token))
@@ -962,7 +939,7 @@ describe('events', () => {
           404,
           'NOT_FOUND',
         );
-        assertError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
+        expectError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
         assert.deepEqual(await eventRow(w.event.id), before);
       });
 
@@ -973,8 +950,8 @@ describe('events', () => {
         await assign(t, w.event.id, user.id, 'organisateur');
         const token = (await openSession(t, user.id, other.id)).access;
         const before = await eventRow(w.event.id);
-        assertError(await patchAs(token, { name: uniq('Cross ') }), 404, 'NOT_FOUND');
-        assertError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
+        expectError(await patchAs(token, { name: uniq('Cross ') }), 404, 'NOT_FOUND');
+        expectError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
         assert.deepEqual(await eventRow(w.event.id), before);
       });
     });
@@ -997,7 +974,7 @@ describe('events', () => {
         ).toString('base64url')}.`;
         const before = await eventRow(w.event.id);
         for (const token of [forged, expired, none]) {
-          assertError(await patchAs(token, { name: uniq('Forged ') }), 401, 'TOKEN_INVALID');
+          expectError(await patchAs(token, { name: uniq('Forged ') }), 401, 'TOKEN_INVALID');
         }
         assert.deepEqual(await eventRow(w.event.id), before);
       });
@@ -1008,8 +985,8 @@ describe('events', () => {
         const staff = await createUser(t, { isStaff: true });
         const token = (await openSession(t, staff.id, null)).access;
         const before = await eventRow(w.event.id);
-        assertError(await patchAs(token, { name: uniq('Staff ') }), 403, 'EVENT_REQUIRED');
-        assertError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 403, 'EVENT_REQUIRED');
+        expectError(await patchAs(token, { name: uniq('Staff ') }), 403, 'EVENT_REQUIRED');
+        expectError(await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)), 403, 'EVENT_REQUIRED');
         assert.deepEqual(await eventRow(w.event.id), before);
       });
     });
@@ -1024,11 +1001,11 @@ describe('events', () => {
         .set(bearer(doomed.tokens.organisateur))
         .expect(204);
       assert.equal(res.text, '');
-      assertError(await t.http.get(`/api/events/${doomed.event.id}/`).set(bearer(staffToken)), 404, 'NOT_FOUND');
+      expectError(await t.http.get(`/api/events/${doomed.event.id}/`).set(bearer(staffToken)), 404, 'NOT_FOUND');
       assert.equal(await eventRow(doomed.event.id), null);
       assert.equal(await countRows(t, 'user_event_assignments', 'event_id = $1', [doomed.event.id]), 0);
       const stale = await t.http.get('/api/events/').set(bearer(doomed.tokens.participant));
-      assertError(stale, 401, stale.body.code === 'MEMBERSHIP_REVOKED' ? 'MEMBERSHIP_REVOKED' : 'TOKEN_INVALID');
+      expectError(stale, 401, stale.body.code === 'MEMBERSHIP_REVOKED' ? 'MEMBERSHIP_REVOKED' : 'TOKEN_INVALID');
       // The untouched event of the suite is still there.
       assert.notEqual(await eventRow(w.event.id), null);
     });

@@ -25,47 +25,12 @@ import {
   uniq,
   type World,
 } from './helpers/factories';
+import { expectError, expectValidation } from './helpers/assertions';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
-const ERROR_KEYS = ['code', 'detail', 'request_id', 'status_code'];
-
-/** The documented error body, its request id, and no trace of a stack or of the server's internals. */
-function assertError(res: Response, status: number, code: string): Record<string, unknown> {
-  assert.equal(res.status, status, `${res.status} ${res.text}`);
-  assert.match(String(res.headers['content-type']), /^application\/json/, 'an error is JSON, never HTML');
-  const body = res.body as Record<string, unknown>;
-  const keys = Object.keys(body).sort();
-  assert.deepEqual(
-    keys,
-    code === 'VALIDATION_FAILED' ? [...ERROR_KEYS, 'errors'].sort() : ERROR_KEYS,
-    `error body keys: ${res.text}`,
-  );
-  assert.equal(body.status_code, status);
-  assert.equal(body.code, code);
-  assert.equal(typeof body.detail, 'string');
-  assert.ok((body.detail as string).length > 0);
-  assert.equal(typeof body.request_id, 'string');
-  assert.equal(body.request_id, res.headers['x-request-id'], 'X-Request-Id header equals body request_id');
-  assertNoStack(res);
-  return body;
-}
-
-function assertNoStack(res: Response): void {
-  assert.doesNotMatch(res.text, /(^|\\n|\n)\s*at \S/, 'no stack lines');
-  assert.doesNotMatch(res.text, /\.(ts|js):\d+/, 'no source locations');
-  assert.doesNotMatch(res.text, /<html|<!DOCTYPE/i, 'no HTML');
-}
-
-function assertValidation(res: Response, fields: string[]): Record<string, string[]> {
-  const body = assertError(res, 400, 'VALIDATION_FAILED');
-  const errors = body.errors as Record<string, string[]>;
-  assert.equal(typeof errors, 'object');
-  for (const field of fields) {
-    assert.ok(Array.isArray(errors[field]) && errors[field].length > 0, `errors.${field} in ${JSON.stringify(errors)}`);
-    for (const message of errors[field]) assert.equal(typeof message, 'string');
-  }
-  return errors;
-}
+/** The `errors` map of a 400 VALIDATION_FAILED naming each of `fields`. */
+const assertValidation = (res: Response, fields: string[]): Record<string, string[]> =>
+  expectValidation(res, ...fields).errors as Record<string, string[]>;
 
 const b64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -100,17 +65,17 @@ describe('http contract', () => {
   describe('authentication', () => {
     it('no token: 401 AUTH_REQUIRED on every protected kind of route, nothing written', async () => {
       const name = uniq('NoToken ');
-      assertError(await t.http.get('/api/auth/profile'), 401, 'AUTH_REQUIRED');
-      assertError(await t.http.get('/api/events'), 401, 'AUTH_REQUIRED');
-      assertError(await t.http.get('/api/user-assignments'), 401, 'AUTH_REQUIRED');
-      assertError(await t.http.post('/api/events').send(eventBody(name)), 401, 'AUTH_REQUIRED');
-      assertError(await t.http.post('/api/auth/select-event').send({ event_id: randomUUID() }), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.get('/api/auth/profile'), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.get('/api/events'), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.get('/api/user-assignments'), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.post('/api/events').send(eventBody(name)), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.post('/api/auth/select-event').send({ event_id: randomUUID() }), 401, 'AUTH_REQUIRED');
       assert.equal(await eventsNamed(name), 0);
     });
 
     it('a header that is not a bearer token is AUTH_REQUIRED', async () => {
       for (const header of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', realAccess, `Token ${realAccess}`]) {
-        assertError(await t.http.get('/api/auth/profile').set('Authorization', header), 401, 'AUTH_REQUIRED');
+        expectError(await t.http.get('/api/auth/profile').set('Authorization', header), 401, 'AUTH_REQUIRED');
       }
     });
 
@@ -154,10 +119,10 @@ describe('http contract', () => {
         const token = forge();
         const name = uniq('Forged ');
         const email = `${uniq('forged')}@example.test`;
-        assertError(await t.http.get('/api/auth/profile').set(bearer(token)), 401, 'TOKEN_INVALID');
-        assertError(await t.http.get('/api/user-assignments').set(bearer(token)), 401, 'TOKEN_INVALID');
-        assertError(await t.http.post('/api/events').set(bearer(token)).send(eventBody(name)), 401, 'TOKEN_INVALID');
-        assertError(
+        expectError(await t.http.get('/api/auth/profile').set(bearer(token)), 401, 'TOKEN_INVALID');
+        expectError(await t.http.get('/api/user-assignments').set(bearer(token)), 401, 'TOKEN_INVALID');
+        expectError(await t.http.post('/api/events').set(bearer(token)).send(eventBody(name)), 401, 'TOKEN_INVALID');
+        expectError(
           await t.http.post('/api/user-assignments').set(bearer(token)).send({ email, role: 'participant' }),
           401,
           'TOKEN_INVALID',
@@ -169,7 +134,7 @@ describe('http contract', () => {
 
     it('a malformed sid under a valid signature is a 401 too, not a database error', async () => {
       const token = jwt.sign({ ...claims, sid: 'not-a-uuid' }, TEST_JWT_SECRET);
-      assertError(await t.http.get('/api/auth/profile').set(bearer(token)), 401, 'TOKEN_INVALID');
+      expectError(await t.http.get('/api/auth/profile').set(bearer(token)), 401, 'TOKEN_INVALID');
     });
 
     it('selection tokens and access tokens are not interchangeable; an expired selection token is refused', async () => {
@@ -186,15 +151,15 @@ describe('http contract', () => {
       const select = (token: string) =>
         t.http.post('/api/auth/select-event').set(bearer(token)).send({ event_id: first.id });
       const sessions = () => countRows(t, 'auth_sessions', 'user_id = $1', [user.id]);
-      assertError(await t.http.get('/api/auth/profile').set(bearer(temp)), 401, 'TOKEN_INVALID');
-      assertError(await t.http.get('/api/user-assignments').set(bearer(temp)), 401, 'TOKEN_INVALID');
+      expectError(await t.http.get('/api/auth/profile').set(bearer(temp)), 401, 'TOKEN_INVALID');
+      expectError(await t.http.get('/api/user-assignments').set(bearer(temp)), 401, 'TOKEN_INVALID');
       const own = (await openSession(t, user.id, first.id)).access;
-      assertError(await select(own), 401, 'TOKEN_INVALID');
+      expectError(await select(own), 401, 'TOKEN_INVALID');
       const { iat: _iat, exp: _exp, ...tempClaims } = jwt.decode(temp) as Record<string, unknown>;
       const expired = jwt.sign({ ...tempClaims, iat: now() - 3600, exp: now() - 60 }, TEST_JWT_SECRET);
-      assertError(await select(expired), 401, 'TOKEN_INVALID');
+      expectError(await select(expired), 401, 'TOKEN_INVALID');
       const otherSecret = jwt.sign(tempClaims, 'another-secret-another-secret-0123456789ab', { expiresIn: 60 });
-      assertError(await select(otherSecret), 401, 'TOKEN_INVALID');
+      expectError(await select(otherSecret), 401, 'TOKEN_INVALID');
       assert.equal(await sessions(), 1, 'only the session opened by the test itself');
 
       const accepted = await select(temp);
@@ -208,7 +173,7 @@ describe('http contract', () => {
       assert.equal((await t.http.get('/api/auth/profile').set(bearer(pair.access))).status, 200);
       const { sid } = jwt.decode(pair.access) as { sid: string };
       await t.app.get(SessionsService, { strict: false }).revoke(sid, 'logout');
-      assertError(await t.http.get('/api/auth/profile').set(bearer(pair.access)), 401, 'TOKEN_INVALID');
+      expectError(await t.http.get('/api/auth/profile').set(bearer(pair.access)), 401, 'TOKEN_INVALID');
     });
   });
 
@@ -297,11 +262,11 @@ describe('http contract', () => {
       const res = await t.http
         .post('/api/auth/register')
         .send({ ...registerBody(email), last_name: 'x'.repeat(2 * 1024 * 1024) });
-      assertError(res, 413, 'PAYLOAD_TOO_LARGE');
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE');
       assert.equal(await usersWithEmail(email), 0);
 
       const name = uniq('Huge ');
-      assertError(
+      expectError(
         await t.http
           .post('/api/events')
           .set(bearer(world.tokens.organisateur))
@@ -327,7 +292,7 @@ describe('http contract', () => {
         register().set('Content-Type', 'application/xml').send('<user/>'),
         register().set('Content-Type', 'application/vnd.api+json').send(JSON.stringify(body)),
       ];
-      for (const res of await Promise.all(cases)) assertError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      for (const res of await Promise.all(cases)) expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
       assert.equal(await usersWithEmail(email), 0);
 
       // Control: the same body as JSON is accepted.
@@ -339,12 +304,12 @@ describe('http contract', () => {
       const email = `${uniq('json')}@example.test`;
       const json = (raw: string) => t.http.post('/api/auth/register').set('Content-Type', 'application/json').send(raw);
       for (const raw of [`{"email":"${email}",`, "{'email': 1}", '{"__proto__": {"is_staff": true}}', '']) {
-        assertError(await json(raw), 400, 'BAD_REQUEST');
+        expectError(await json(raw), 400, 'BAD_REQUEST');
       }
       for (const raw of ['[]', '"text"', '42', 'null']) {
         const res = await json(raw);
         assert.equal(res.status, 400, `${raw}: ${res.text}`);
-        assertError(res, 400, res.body.code as string);
+        expectError(res, 400, res.body.code as string);
       }
       assert.equal(await usersWithEmail(email), 0);
     });
@@ -356,12 +321,12 @@ describe('http contract', () => {
         await t.http.post('/api/auth/login').send({ email: 'a\u0000@example.test', password: 'x' }),
       ]) {
         assert.equal(res.status, 400, res.text);
-        assertError(res, 400, res.body.code as string);
+        expectError(res, 400, res.body.code as string);
       }
       const email = `${uniq('nul')}@example.test`;
       const res = await t.http.post('/api/auth/register').send({ ...registerBody(email), first_name: 'A\u0000' });
       assert.equal(res.status, 400, res.text);
-      assertError(res, 400, res.body.code as string);
+      expectError(res, 400, res.body.code as string);
       assert.equal(await usersWithEmail(email), 0);
 
       const name = uniq('Range ');
@@ -370,7 +335,7 @@ describe('http contract', () => {
         .set(org)
         .send({ ...eventBody(name), capacity: 1e12 });
       assert.equal(big.status, 400, big.text);
-      assertError(big, 400, big.body.code as string);
+      expectError(big, 400, big.body.code as string);
       assert.equal(await eventsNamed(name), 0);
     });
   });
@@ -387,14 +352,14 @@ describe('http contract', () => {
         t.http.get('/api/docs/does-not-exist.js'),
         t.http.get('/health'),
       ];
-      for (const res of await Promise.all(cases)) assertError(res, 404, 'NOT_FOUND');
+      for (const res of await Promise.all(cases)) expectError(res, 404, 'NOT_FOUND');
     });
 
     it('path traversal under the docs serves no file and answers the documented body', async () => {
       for (const path of ['/api/docs/%2e%2e/%2e%2e/package.json', '/api/docs/..%2f..%2fpackage.json']) {
         const res = await t.http.get(path);
         assert.ok([403, 404].includes(res.status), `${path}: ${res.status}`);
-        assertError(res, res.status, res.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND');
+        expectError(res, res.status, res.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND');
         assert.doesNotMatch(res.text, /makeplus-api|"dependencies"/);
       }
     });
@@ -409,22 +374,22 @@ describe('http contract', () => {
       ];
       for (const res of await Promise.all(cases)) {
         assert.ok([404, 405].includes(res.status), `${res.status} ${res.text}`);
-        assertError(res, res.status, res.status === 404 ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED');
+        expectError(res, res.status, res.status === 404 ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED');
       }
     });
 
     it('a malformed URL or an over-long parameter gets the documented body', async () => {
-      assertError(await t.http.get('/api/events/%E0%A4%A'), 400, 'BAD_REQUEST');
+      expectError(await t.http.get('/api/events/%E0%A4%A'), 400, 'BAD_REQUEST');
       const long = await t.http.get(`/api/events/${'a'.repeat(500)}`).set(bearer(world.tokens.organisateur));
       assert.ok(res4xx(long), `${long.status} ${long.text}`);
-      assertError(long, long.status, long.body.code as string);
+      expectError(long, long.status, long.body.code as string);
     });
 
     it('a URL or headers too large for the HTTP parser get the documented body', async () => {
       const res = await t.http.get(`/api/events?search=${'a'.repeat(20_000)}`);
-      assertError(res, 431, 'BAD_REQUEST');
+      expectError(res, 431, 'BAD_REQUEST');
       const header = await t.http.get('/health/live').set('X-Padding', 'b'.repeat(20_000));
-      assertError(header, 431, 'BAD_REQUEST');
+      expectError(header, 431, 'BAD_REQUEST');
     });
 
     it('a trailing slash is optional, without redirect', async () => {
@@ -447,7 +412,7 @@ describe('http contract', () => {
         .post('/api/auth/login/')
         .send({ email: world.users.exposant.email, password: PASSWORD });
       assert.equal(login.status, 200, login.text);
-      assertError(await t.http.get('/api/events/').set(bearer('nope')), 401, 'TOKEN_INVALID');
+      expectError(await t.http.get('/api/events/').set(bearer('nope')), 401, 'TOKEN_INVALID');
     });
   });
 
@@ -722,7 +687,7 @@ describe('http contract, configured origins and body limit', () => {
   it('MAX_BODY_KB applies', async () => {
     const email = `${uniq('limit')}@example.test`;
     const body = { email, password: 'a-long-password-1', first_name: 'A', last_name: 'L' };
-    assertError(
+    expectError(
       await t.http.post('/api/auth/register').send({ ...body, last_name: 'x'.repeat(5 * 1024) }),
       413,
       'PAYLOAD_TOO_LARGE',

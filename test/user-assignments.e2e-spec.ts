@@ -15,6 +15,7 @@ import {
   uniq,
   type World,
 } from './helpers/factories';
+import { expectError } from './helpers/assertions';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const NON_ORGANIZER_ROLES = EVENT_ROLES.filter((r) => r !== 'organisateur');
@@ -30,29 +31,6 @@ const ASSIGNMENT_KEYS = [
   'assigned_by',
 ].sort();
 const UNKNOWN_ID = '6f1c1c2e-1111-4111-8111-111111111111';
-
-/** The one error shape of API.md, with the request id echoed in the header. */
-function assertError(res: Response, status: number, code: string, fields: string[] = []): void {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
-  const body = res.body as Record<string, unknown>;
-  assert.deepEqual(
-    Object.keys(body)
-      .filter((k) => k !== 'errors')
-      .sort(),
-    ['code', 'detail', 'request_id', 'status_code'],
-  );
-  assert.equal(body.status_code, status);
-  assert.equal(body.code, code);
-  assert.ok(typeof body.detail === 'string' && body.detail.length > 0);
-  assert.ok(typeof body.request_id === 'string' && body.request_id.length > 0);
-  assert.equal(body.request_id, res.headers['x-request-id']);
-  for (const field of fields) {
-    const errors = body.errors as Record<string, unknown> | undefined;
-    assert.ok(errors, `expected errors.${field} in ${JSON.stringify(body)}`);
-    const messages = errors[field];
-    assert.ok(Array.isArray(messages) && messages.length > 0, `expected errors.${field} in ${JSON.stringify(body)}`);
-  }
-}
 
 function assertAssignmentShape(body: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(body).sort(), ASSIGNMENT_KEYS);
@@ -177,13 +155,13 @@ describe('user-assignments', () => {
         { id, user: w.users.exposant.id, role: 'exposant', event: w.event.id },
       );
       await t.http.get(`/api/user-assignments/${id}`).set(bearer(w.tokens.organisateur)).expect(200);
-      assertError(
+      expectError(
         await t.http.get('/api/user-assignments/42/').set(bearer(w.tokens.organisateur)),
         400,
         'VALIDATION_FAILED',
         ['id'],
       );
-      assertError(
+      expectError(
         await t.http.get(`/api/user-assignments/${UNKNOWN_ID}/`).set(bearer(w.tokens.organisateur)),
         404,
         'NOT_FOUND',
@@ -221,7 +199,7 @@ describe('user-assignments', () => {
         .expect(201);
       assert.equal(res.body.is_active, false);
       const token = (await openSession(t, user.id, null)).access;
-      assertError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
+      expectError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer(token)), 404, 'NOT_FOUND');
     });
 
     it('POST the same user twice: 409 ASSIGNMENT_EXISTS and still one row (also for another role)', async () => {
@@ -229,7 +207,7 @@ describe('user-assignments', () => {
       const body = { user_id: user.id, role: 'participant' };
       await t.http.post('/api/user-assignments/').set(bearer(w.tokens.organisateur)).send(body).expect(201);
       for (const role of ['participant', 'organisateur']) {
-        assertError(
+        expectError(
           await t.http
             .post('/api/user-assignments/')
             .set(bearer(w.tokens.organisateur))
@@ -244,7 +222,7 @@ describe('user-assignments', () => {
       );
       assert.deepEqual(rows, [{ role: 'participant' }]);
       // The caller already has a role here too.
-      assertError(
+      expectError(
         await t.http
           .post('/api/user-assignments/')
           .set(bearer(w.tokens.organisateur))
@@ -256,7 +234,7 @@ describe('user-assignments', () => {
 
     it('POST for an unknown user_id: 404, nothing written', async () => {
       const before = await snapshot(w.event.id);
-      assertError(
+      expectError(
         await t.http
           .post('/api/user-assignments/')
           .set(bearer(w.tokens.organisateur))
@@ -285,7 +263,7 @@ describe('user-assignments', () => {
       assert.deepEqual(users, [{ id: res.body.user, password_hash: null }]);
 
       // No password yet: logging in is impossible, whatever the password.
-      assertError(await t.http.post('/api/auth/login/').send({ email, password: '' }), 401, 'INVALID_CREDENTIALS');
+      expectError(await t.http.post('/api/auth/login/').send({ email, password: '' }), 401, 'INVALID_CREDENTIALS');
 
       const registered = await t.http
         .post('/api/auth/register/')
@@ -331,7 +309,7 @@ describe('user-assignments', () => {
           .post('/api/user-assignments/')
           .set(bearer(w.tokens.organisateur))
           .send({ user_id: user.id, ...extra });
-        assertError(res, 400, 'VALIDATION_FAILED', fields);
+        expectError(res, 400, 'VALIDATION_FAILED', fields);
         assert.deepEqual(await snapshot(w.event.id), before);
       });
     }
@@ -349,7 +327,7 @@ describe('user-assignments', () => {
         const before = await snapshot(w.event.id);
         const users = await countRows(t, 'users', 'email IN ($1, $2)', ['x@example.test', 'y@example.test']);
         const res = await t.http.post('/api/user-assignments/').set(bearer(w.tokens.organisateur)).send(body);
-        assertError(res, 400, 'VALIDATION_FAILED', fields);
+        expectError(res, 400, 'VALIDATION_FAILED', fields);
         assert.deepEqual(await snapshot(w.event.id), before);
         assert.equal(await countRows(t, 'users', 'email IN ($1, $2)', ['x@example.test', 'y@example.test']), users);
       });
@@ -369,7 +347,7 @@ describe('user-assignments', () => {
           .set('Content-Type', 'application/json')
           .send(raw);
         assert.equal(res.status, 400, JSON.stringify(res.body));
-        assertError(res, 400, res.body.code === 'BAD_REQUEST' ? 'BAD_REQUEST' : 'VALIDATION_FAILED');
+        expectError(res, 400, res.body.code === 'BAD_REQUEST' ? 'BAD_REQUEST' : 'VALIDATION_FAILED');
         assert.deepEqual(await snapshot(w.event.id), before);
       });
     }
@@ -394,7 +372,7 @@ describe('user-assignments', () => {
       assert.equal(off.body.is_active, false);
       const before = await snapshot(w.event.id);
       for (const body of [{ role: 'participant' }, { is_active: true }, {}]) {
-        assertError(
+        expectError(
           await t.http.put(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)).send(body),
           400,
           'VALIDATION_FAILED',
@@ -408,7 +386,7 @@ describe('user-assignments', () => {
         { user_id: UNKNOWN_ID },
         { event: UNKNOWN_ID },
       ]) {
-        assertError(
+        expectError(
           await t.http.patch(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)).send(body),
           400,
           'VALIDATION_FAILED',
@@ -430,12 +408,12 @@ describe('user-assignments', () => {
       const id = (await assign(t, w.event.id, user.id, 'participant')).id;
       const res = await t.http.delete(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)).expect(204);
       assert.equal(res.text, '');
-      assertError(
+      expectError(
         await t.http.get(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)),
         404,
         'NOT_FOUND',
       );
-      assertError(
+      expectError(
         await t.http.delete(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)),
         404,
         'NOT_FOUND',
@@ -447,13 +425,13 @@ describe('user-assignments', () => {
       const id = await assignmentId(w.event.id, w.users.organisateur.id);
       const before = await snapshot(w.event.id);
       for (const body of [{ role: 'participant' }, { is_active: false }, { role: 'participant', is_active: true }]) {
-        assertError(
+        expectError(
           await t.http.patch(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)).send(body),
           403,
           'OWN_ROLE_CHANGE',
         );
       }
-      assertError(
+      expectError(
         await t.http
           .put(`/api/user-assignments/${id}/`)
           .set(bearer(w.tokens.organisateur))
@@ -461,7 +439,7 @@ describe('user-assignments', () => {
         403,
         'OWN_ROLE_CHANGE',
       );
-      assertError(
+      expectError(
         await t.http.delete(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)),
         403,
         'OWN_ROLE_CHANGE',
@@ -582,7 +560,7 @@ describe('user-assignments', () => {
     ]) {
       it(`bad query ${JSON.stringify(query)}: 400 VALIDATION_FAILED`, async () => {
         const res = await t.http.get('/api/user-assignments/').query(query).set(bearer(token));
-        assertError(res, 400, 'VALIDATION_FAILED', Object.keys(query));
+        expectError(res, 400, 'VALIDATION_FAILED', Object.keys(query));
       });
     }
   });
@@ -595,9 +573,9 @@ describe('user-assignments', () => {
         const target = await assignmentId(w.event.id, w.users.participant.id);
         const newcomer = await createUser(t);
         const before = await snapshot(w.event.id);
-        assertError(await t.http.get('/api/user-assignments/').set(bearer(token)), 403, 'FORBIDDEN');
-        assertError(await t.http.get(`/api/user-assignments/${target}/`).set(bearer(token)), 403, 'FORBIDDEN');
-        assertError(
+        expectError(await t.http.get('/api/user-assignments/').set(bearer(token)), 403, 'FORBIDDEN');
+        expectError(await t.http.get(`/api/user-assignments/${target}/`).set(bearer(token)), 403, 'FORBIDDEN');
+        expectError(
           await t.http
             .post('/api/user-assignments/')
             .set(bearer(token))
@@ -606,19 +584,19 @@ describe('user-assignments', () => {
           'FORBIDDEN',
         );
         const email = `${uniq('x')}@example.test`;
-        assertError(
+        expectError(
           await t.http.post('/api/user-assignments/').set(bearer(token)).send({ email, role: 'participant' }),
           403,
           'FORBIDDEN',
         );
         // Promoting oneself is the interesting attack.
         const own = await assignmentId(w.event.id, w.users[role].id);
-        assertError(
+        expectError(
           await t.http.patch(`/api/user-assignments/${own}/`).set(bearer(token)).send({ role: 'organisateur' }),
           403,
           'FORBIDDEN',
         );
-        assertError(
+        expectError(
           await t.http
             .put(`/api/user-assignments/${target}/`)
             .set(bearer(token))
@@ -626,7 +604,7 @@ describe('user-assignments', () => {
           403,
           'FORBIDDEN',
         );
-        assertError(await t.http.delete(`/api/user-assignments/${target}/`).set(bearer(token)), 403, 'FORBIDDEN');
+        expectError(await t.http.delete(`/api/user-assignments/${target}/`).set(bearer(token)), 403, 'FORBIDDEN');
         assert.deepEqual(await snapshot(w.event.id), before);
         assert.equal(await countRows(t, 'users', 'email = $1', [email]), 0);
       });
@@ -635,10 +613,10 @@ describe('user-assignments', () => {
 
   describe('without a token or an event', () => {
     it('401 without a token; 403 EVENT_REQUIRED for a token without event (even staff)', async () => {
-      assertError(await t.http.get('/api/user-assignments/'), 401, 'AUTH_REQUIRED');
+      expectError(await t.http.get('/api/user-assignments/'), 401, 'AUTH_REQUIRED');
       const staff = await createUser(t, { isStaff: true });
       const token = (await openSession(t, staff.id, null)).access;
-      assertError(await t.http.get('/api/user-assignments/').set(bearer(token)), 403, 'EVENT_REQUIRED');
+      expectError(await t.http.get('/api/user-assignments/').set(bearer(token)), 403, 'EVENT_REQUIRED');
     });
   });
 
@@ -650,13 +628,13 @@ describe('user-assignments', () => {
       const target = await assignmentId(w.event.id, w.users.participant.id);
       const theirOrganizer = await assignmentId(w.event.id, w.users.organisateur.id);
       const before = await snapshot(w.event.id);
-      assertError(await t.http.get(`/api/user-assignments/${target}/`).set(bearer(token)), 404, 'NOT_FOUND');
-      assertError(
+      expectError(await t.http.get(`/api/user-assignments/${target}/`).set(bearer(token)), 404, 'NOT_FOUND');
+      expectError(
         await t.http.patch(`/api/user-assignments/${target}/`).set(bearer(token)).send({ role: 'organisateur' }),
         404,
         'NOT_FOUND',
       );
-      assertError(
+      expectError(
         await t.http
           .put(`/api/user-assignments/${theirOrganizer}/`)
           .set(bearer(token))
@@ -664,7 +642,7 @@ describe('user-assignments', () => {
         404,
         'NOT_FOUND',
       );
-      assertError(await t.http.delete(`/api/user-assignments/${theirOrganizer}/`).set(bearer(token)), 404, 'NOT_FOUND');
+      expectError(await t.http.delete(`/api/user-assignments/${theirOrganizer}/`).set(bearer(token)), 404, 'NOT_FOUND');
       assert.deepEqual(await snapshot(w.event.id), before);
       // Their list never shows this event's people.
       const list = await t.http.get('/api/user-assignments/').query({ page_size: 100 }).set(bearer(token)).expect(200);
@@ -694,12 +672,12 @@ describe('user-assignments', () => {
       const { event, bId, aToken, bToken } = await twoOrganizers();
       await t.http.patch(`/api/events/${event.id}/`).set(bearer(bToken)).send({ location: 'before' }).expect(200);
       await t.http.patch(`/api/user-assignments/${bId}/`).set(bearer(aToken)).send({ role: 'participant' }).expect(200);
-      assertError(
+      expectError(
         await t.http.patch(`/api/events/${event.id}/`).set(bearer(bToken)).send({ location: 'after' }),
         403,
         'FORBIDDEN',
       );
-      assertError(await t.http.get('/api/user-assignments/').set(bearer(bToken)), 403, 'FORBIDDEN');
+      expectError(await t.http.get('/api/user-assignments/').set(bearer(bToken)), 403, 'FORBIDDEN');
       // Still a member: reading the event works.
       await t.http.get(`/api/events/${event.id}/`).set(bearer(bToken)).expect(200);
       await t.http
@@ -720,8 +698,8 @@ describe('user-assignments', () => {
         .set(bearer(w.tokens.organisateur))
         .send({ is_active: false })
         .expect(200);
-      assertError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer(token)), 401, 'MEMBERSHIP_REVOKED');
-      assertError(await t.http.get('/api/events/').set(bearer(token)), 401, 'MEMBERSHIP_REVOKED');
+      expectError(await t.http.get(`/api/events/${w.event.id}/`).set(bearer(token)), 401, 'MEMBERSHIP_REVOKED');
+      expectError(await t.http.get('/api/events/').set(bearer(token)), 401, 'MEMBERSHIP_REVOKED');
       await t.http
         .patch(`/api/user-assignments/${id}/`)
         .set(bearer(w.tokens.organisateur))
@@ -734,7 +712,7 @@ describe('user-assignments', () => {
       const w = await createWorld(t);
       const id = await assignmentId(w.event.id, w.users.exposant.id);
       await t.http.delete(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)).expect(204);
-      assertError(
+      expectError(
         await t.http.get(`/api/events/${w.event.id}/`).set(bearer(w.tokens.exposant)),
         401,
         'MEMBERSHIP_REVOKED',
@@ -744,7 +722,7 @@ describe('user-assignments', () => {
     it('promoted participant can manage assignments immediately', async () => {
       const w = await createWorld(t);
       const id = await assignmentId(w.event.id, w.users.participant.id);
-      assertError(await t.http.get('/api/user-assignments/').set(bearer(w.tokens.participant)), 403, 'FORBIDDEN');
+      expectError(await t.http.get('/api/user-assignments/').set(bearer(w.tokens.participant)), 403, 'FORBIDDEN');
       await t.http
         .patch(`/api/user-assignments/${id}/`)
         .set(bearer(w.tokens.organisateur))
@@ -791,7 +769,7 @@ describe('user-assignments', () => {
         const statuses = responses.map((r) => r.status).sort();
         assert.deepEqual(statuses, [okStatus, 409].sort(), JSON.stringify(responses.map((r) => r.body)));
         const refused = responses.find((r) => r.status === 409) as Response;
-        assertError(refused, 409, 'LAST_ORGANIZER');
+        expectError(refused, 409, 'LAST_ORGANIZER');
         assert.equal(await activeOrganizers(o.event.id), 1);
       });
     }
@@ -812,7 +790,7 @@ describe('user-assignments', () => {
         const responses = await Promise.all(requests);
         for (const r of responses) {
           assert.ok([200, 401, 403, 409].includes(r.status), `unexpected ${r.status} ${JSON.stringify(r.body)}`);
-          if (r.status !== 200) assertError(r, r.status, r.body.code);
+          if (r.status !== 200) expectError(r, r.status, r.body.code);
           if (r.status === 409) assert.equal(r.body.code, 'LAST_ORGANIZER');
         }
         assert.equal(await activeOrganizers(o.event.id), 1);
@@ -886,7 +864,7 @@ describe('user-assignments', () => {
       // Without the unique (event, user) index every insert would succeed: 50 × 201 and 50 rows. A check-then-insert
       // in the service would let several through: more than one 201. Both break these exact counts.
       assert.deepEqual(tally(responses), { 201: 1, 409: N - 1 });
-      for (const r of responses.filter((x) => x.status === 409)) assertError(r, 409, 'ASSIGNMENT_EXISTS');
+      for (const r of responses.filter((x) => x.status === 409)) expectError(r, 409, 'ASSIGNMENT_EXISTS');
       assert.equal(
         await countRows(t, 'user_event_assignments', 'event_id = $1 AND user_id = $2', [w.event.id, user.id]),
         1,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { loadConfig } from '../config/app-config';
+import { loadConfigOrExit } from '../config/app-config';
 import { createDataSource } from './data-source';
 import { resolveDatabase } from './database-url';
 import { revertLastMigration, runMigrations } from './migrate';
@@ -32,7 +32,7 @@ ${lines(down)}
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   const logger = pino({ name: 'migration' });
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const database = await resolveDatabase(config, logger);
   const dataSource = createDataSource(database.url, { poolSize: 2, applicationName: 'makeplus-migration-cli' });
   await dataSource.initialize();

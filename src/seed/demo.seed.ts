@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { ConfigError, loadConfig, type AppConfig } from '../config/app-config';
+import { loadConfigOrExit, type AppConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source';
 import { resolveDatabase } from '../database/database-url';
 import { runMigrations } from '../database/migrate';
@@ -66,16 +66,7 @@ async function run(config: AppConfig): Promise<void> {
 }
 
 function main(): void {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   if (config.nodeEnv === 'production' && !process.argv.includes(ALLOW_PRODUCTION)) {
     process.stderr.write(
       `Refusing to seed demo accounts with a published password while NODE_ENV=production.\n` +
