@@ -11,6 +11,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
 import { ErrorCode } from './common/errors/app.exception';
+import { registerJsonBodyParser } from './common/http/json-body.parser';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 
@@ -91,6 +92,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON is accepted as a body (multipart is added per route); text/plain would reach validation as a string.
   fastify.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(fastify);
   // No fastify.setErrorHandler here: Nest installs its own at init (over any other, with a FSTWRN004 warning) and
   // routes Fastify's errors (body too large, malformed JSON, media type) to AllExceptionsFilter, which maps them.
   fastify.addHook('onSend', async (request, reply) => {

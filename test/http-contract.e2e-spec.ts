@@ -568,6 +568,10 @@ describe('http contract', () => {
             assert.equal(op['x-access'], 'authenticated', key);
             assert.deepEqual(security, ['access'], key);
             break;
+          case 'event-creator':
+            assert.equal(op['x-access'], 'staff or organisateur of any event', key);
+            assert.deepEqual(security, ['access'], key);
+            break;
           case 'event':
             assert.deepEqual(op['x-event-roles'], [...policy.roles], key);
             assert.deepEqual(security, ['access'], key);

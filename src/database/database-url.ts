@@ -12,6 +12,9 @@ export interface ResolvedDatabase {
 export async function resolveDatabase(config: AppConfig, logger: Logger): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
   logger.info({ dir: config.embeddedDbDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL');
-  const embedded = await startEmbeddedPostgres(config.embeddedDbDir, { log: (line) => logger.debug({ pg: line }) });
+  const embedded = await startEmbeddedPostgres(config.embeddedDbDir, {
+    log: (line) => logger.debug({ pg: line }),
+    warn: (line) => logger.warn(line),
+  });
   return { url: embedded.url, embedded };
 }

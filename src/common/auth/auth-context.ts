@@ -9,6 +9,8 @@ export interface AuthContext {
   /** The event selected in the access token; null before any event is chosen. */
   eventId: string | null;
   role: EventRole | null;
+  /** Set for a selection token (`temp_token`): select-event spends it, so it opens one session only. */
+  selection?: { tokenId: string; expiresAt: Date };
 }
 
 declare module 'fastify' {

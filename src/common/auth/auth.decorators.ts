@@ -15,6 +15,7 @@ export type AuthPolicy =
   | { kind: 'public' }
   | { kind: 'selection' }
   | { kind: 'authenticated' }
+  | { kind: 'event-creator' }
   | { kind: 'event'; roles: readonly EventRole[] };
 
 const policy = (p: AuthPolicy) => SetMetadata(AUTH_POLICY, p);
@@ -38,6 +39,16 @@ export const Authenticated = () =>
     ApiBearerAuth('access'),
     ApiExtension('x-access', 'authenticated'),
     ApiUnauthorizedResponse({ description: 'AUTH_REQUIRED, TOKEN_INVALID, MEMBERSHIP_REVOKED' }),
+  );
+
+/** Platform staff, or an organisateur of any event (whatever the token's event): who may create events. */
+export const EventCreator = () =>
+  applyDecorators(
+    policy({ kind: 'event-creator' }),
+    ApiBearerAuth('access'),
+    ApiExtension('x-access', 'staff or organisateur of any event'),
+    ApiUnauthorizedResponse({ description: 'AUTH_REQUIRED, TOKEN_INVALID, MEMBERSHIP_REVOKED' }),
+    ApiForbiddenResponse({ description: 'FORBIDDEN unless platform staff or an organisateur of some event' }),
   );
 
 /** An access token whose selected event gives the caller one of these roles. */

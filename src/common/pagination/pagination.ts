@@ -61,8 +61,9 @@ export function pageWindow(query: Pick<ListQueryDto, 'page' | 'page_size'>): Pag
 }
 
 function pageUrl(request: FastifyRequest, page: number): string {
-  const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
-  const url = new URL(request.url, `${request.protocol}://${String(host)}`);
+  // request.host and request.protocol honour X-Forwarded-* only when TRUST_PROXY is on: a client cannot put another
+  // host into the links.
+  const url = new URL(request.url, `${request.protocol}://${request.host}`);
   url.searchParams.set('page', String(page));
   return url.toString();
 }

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
+import { assertEventFilter } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
 import { AppException, conflict, notFound } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
@@ -99,10 +100,7 @@ export class AssignmentsService {
   // ---- /api/user-assignments/ -------------------------------------------------------------------------------------
 
   async list(eventId: string, query: AssignmentListQueryDto, request: FastifyRequest): Promise<Page<AssignmentDto>> {
-    // `?event=` must name the token's event (UUIDs compare case-insensitively); any other event shows nothing.
-    if (query.event !== undefined && query.event.toLowerCase() !== eventId.toLowerCase()) {
-      return toPage(request, pageWindow(query), 0, []);
-    }
+    assertEventFilter(query.event, eventId);
     const window = pageWindow(query);
     const qb = this.assignments
       .createQueryBuilder('a')

@@ -83,7 +83,7 @@ export class AuthController {
     @Body() dto: SelectEventDto,
     @Headers('user-agent') ua?: string,
   ): Promise<SessionResponseDto> {
-    return this.auth.selectEvent(auth.userId, dto.event_id, ua);
+    return this.auth.selectEvent(auth, dto.event_id, ua);
   }
 
   @Post('switch-event')

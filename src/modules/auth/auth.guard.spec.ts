@@ -5,9 +5,10 @@ import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { Authenticated, EventRoles, Public, SelectionToken } from '../../common/auth/auth.decorators';
+import { Authenticated, EventCreator, EventRoles, Public, SelectionToken } from '../../common/auth/auth.decorators';
 import { AppException } from '../../common/errors/app.exception';
 import { loadConfig } from '../../config/app-config';
+import type { AssignmentsService } from '../assignments/assignments.service';
 import { AuthGuard } from './auth.guard';
 import { SessionsService, type SessionState } from './sessions.service';
 
@@ -22,8 +23,12 @@ class Routes {
   @Authenticated() mine() {}
   @SelectionToken() select() {}
   @EventRoles('organisateur') organizerOnly() {}
+  @EventCreator() createEvent() {}
   undeclared() {}
 }
+
+/** The creator policy is covered end to end; these cases never reach it. */
+const organizerNowhere = { isOrganizerAnywhere: async () => false } as unknown as AssignmentsService;
 
 const baseState: SessionState = {
   userId: USER,
@@ -67,7 +72,8 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
 }
 
 describe('AuthGuard', () => {
-  const guard = (state: SessionState | null = baseState) => new AuthGuard(new Reflector(), sessionsWith(state));
+  const guard = (state: SessionState | null = baseState) =>
+    new AuthGuard(new Reflector(), sessionsWith(state), organizerNowhere);
 
   it('refuses a route that declares no policy, even with a valid token (deny by default)', async () => {
     const { ctx } = context('undeclared', access());
@@ -89,6 +95,22 @@ describe('AuthGuard', () => {
     assert.equal(await guard({ ...baseState, role: 'organisateur' }).canActivate(allowed.ctx), true);
     assert.equal(allowed.request.auth?.eventId, EVENT);
     assert.equal(allowed.request.auth?.role, 'organisateur');
+  });
+
+  it('lets staff and organisateurs of any event create events, and nobody else', async () => {
+    const organizerSomewhere = { isOrganizerAnywhere: async () => true } as unknown as AssignmentsService;
+    const cases: [SessionState, AssignmentsService, boolean][] = [
+      [baseState, organizerNowhere, false],
+      [{ ...baseState, isStaff: true }, organizerNowhere, true],
+      [baseState, organizerSomewhere, true],
+    ];
+    for (const [state, assignments, allowed] of cases) {
+      const run = new AuthGuard(new Reflector(), sessionsWith(state), assignments).canActivate(
+        context('createEvent', access()).ctx,
+      );
+      if (allowed) assert.equal(await run, true);
+      else assert.deepEqual(await refusal(run), { status: 403, code: 'FORBIDDEN' });
+    }
   });
 
   it('refuses event routes to a token without a selected event', async () => {

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AUTH_POLICY, type AuthPolicy } from '../../common/auth/auth.decorators';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { AppException, ErrorCode, forbidden, unauthorized } from '../../common/errors/app.exception';
+import { AssignmentsService } from '../assignments/assignments.service';
 import { SessionsService } from './sessions.service';
 
 export function bearerToken(request: FastifyRequest): string | null {
@@ -22,6 +23,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionsService,
+    private readonly assignments: AssignmentsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,16 +40,23 @@ export class AuthGuard implements CanActivate {
     if (!token) throw unauthorized(ErrorCode.AUTH_REQUIRED, 'Authentication required');
 
     if (policy.kind === 'selection') {
+      const { userId, tokenId, expiresAt } = await this.sessions.verifySelection(token);
       request.auth = {
-        userId: await this.sessions.verifySelection(token),
+        userId,
         isStaff: false,
         sessionId: null,
         eventId: null,
         role: null,
+        selection: { tokenId, expiresAt },
       };
       return true;
     }
     request.auth = await this.authenticate(token);
+    if (policy.kind === 'event-creator' && !request.auth.isStaff) {
+      if (!(await this.assignments.isOrganizerAnywhere(request.auth.userId))) {
+        throw forbidden('Only platform staff and organisateurs can create events');
+      }
+    }
     if (policy.kind === 'event') {
       if (!request.auth.eventId) throw new AppException(403, ErrorCode.EVENT_REQUIRED, 'Select an event first');
       if (!request.auth.role || !policy.roles.includes(request.auth.role)) throw forbidden();

@@ -45,8 +45,9 @@ export class AuthService {
       user = await this.users
         .create({ email: dto.email, password: dto.password, firstName: dto.first_name, lastName: dto.last_name })
         .catch((error: unknown) => {
-          if (constraintViolation(error)?.kind === 'unique') return null;
-          throw error;
+          if (constraintViolation(error)?.kind !== 'unique') throw error;
+          // Someone else created this email meanwhile: an organizer's invite is still claimable, an account is not.
+          return this.users.claim(dto.email, dto.password, dto.first_name, dto.last_name);
         });
     }
     if (!user) throw conflict(AuthErrors.EMAIL_TAKEN, 'An account with this email already exists');
@@ -77,16 +78,18 @@ export class AuthService {
   }
 
   /** Second step of a multi-event login; also how a logged-in user changes event (`switch-event/`). */
-  async selectEvent(userId: string, eventId: string, userAgent?: string): Promise<SessionResponseDto> {
-    const user = await this.users.findById(userId);
+  async selectEvent(auth: AuthContext, eventId: string, userAgent?: string): Promise<SessionResponseDto> {
+    const user = await this.users.findById(auth.userId);
     if (!user || !user.isActive) throw unauthorized(ErrorCode.MEMBERSHIP_REVOKED, 'Account is no longer active');
-    const event = (await this.events.withRoles(userId)).find((e) => e.id === eventId);
+    const event = (await this.events.withRoles(auth.userId)).find((e) => e.id === eventId);
     if (!event) throw notFound('Event');
+    // A temp_token is spent only by a successful choice: a wrong event id leaves it usable for a second try.
+    if (auth.selection) await this.sessions.spendSelection(auth.selection.tokenId, auth.selection.expiresAt);
     return this.openFor(user, event, userAgent);
   }
 
   async switchEvent(auth: AuthContext, eventId: string, userAgent?: string): Promise<SessionResponseDto> {
-    const response = await this.selectEvent(auth.userId, eventId, userAgent);
+    const response = await this.selectEvent(auth, eventId, userAgent);
     if (auth.sessionId) await this.sessions.revoke(auth.sessionId, 'event_switch');
     return response;
   }

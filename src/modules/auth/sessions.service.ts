@@ -63,12 +63,14 @@ export class SessionsService {
 
   async open(userId: string, eventId: string | null, userAgent?: string): Promise<TokenPair> {
     return this.dataSource.transaction(async (manager) => {
-      const session = await manager
-        .getRepository(AuthSession)
-        .save(
-          manager.getRepository(AuthSession).create({ userId, eventId, userAgent: userAgent?.slice(0, 255) ?? null }),
-        );
-      return this.issue(manager, session.id, userId, eventId);
+      const sessionId = randomUUID();
+      await manager.insert(AuthSession, {
+        id: sessionId,
+        userId,
+        eventId,
+        userAgent: userAgent?.slice(0, 255) ?? null,
+      });
+      return this.issue(manager, sessionId, userId, eventId);
     });
   }
 
@@ -181,16 +183,33 @@ export class SessionsService {
     return this.jwt.sign(claims, { expiresIn: this.config.selectionTokenTtlSec, jwtid: randomUUID() });
   }
 
-  async verifySelection(token: string): Promise<string> {
-    const claims = this.verify<SelectionClaims>(token);
-    if (claims.typ !== 'select' || !isUuid(claims.sub) || typeof claims.pwd !== 'string') {
+  /** The user and the token's id and expiry; refuses anything but a live selection token of the current password. */
+  async verifySelection(token: string): Promise<{ userId: string; tokenId: string; expiresAt: Date }> {
+    const claims = this.verify<SelectionClaims & { jti?: string; exp?: number }>(token);
+    if (
+      claims.typ !== 'select' ||
+      !isUuid(claims.sub) ||
+      typeof claims.pwd !== 'string' ||
+      !isUuid(claims.jti) ||
+      typeof claims.exp !== 'number'
+    ) {
       throw unauthorized(ErrorCode.TOKEN_INVALID, 'Not a selection token');
     }
     const hash = await this.passwordHashOf(claims.sub);
     if (hash === undefined || this.passwordStamp(hash) !== claims.pwd) {
       throw unauthorized(ErrorCode.TOKEN_INVALID, 'Selection token is no longer valid');
     }
-    return claims.sub;
+    return { userId: claims.sub, tokenId: claims.jti, expiresAt: new Date(claims.exp * 1000) };
+  }
+
+  /** Marks a selection token used; a second use (also a concurrent one) is refused. Purges expired marks. */
+  async spendSelection(tokenId: string, expiresAt: Date): Promise<void> {
+    await this.dataSource.query('DELETE FROM spent_selection_tokens WHERE expires_at < now()');
+    const spent: unknown[] = await this.dataSource.query(
+      'INSERT INTO spent_selection_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING jti',
+      [tokenId, expiresAt],
+    );
+    if (spent.length === 0) throw unauthorized(ErrorCode.TOKEN_INVALID, 'Selection token already used');
   }
 
   /** The user's password hash; undefined when the user does not exist. */

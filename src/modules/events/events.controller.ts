@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query, Req }
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../common/auth/auth-context';
-import { Authenticated, CurrentEvent, CurrentUser, EventRoles } from '../../common/auth/auth.decorators';
+import { Authenticated, CurrentEvent, CurrentUser, EventCreator, EventRoles } from '../../common/auth/auth.decorators';
 import { IdParam } from '../../common/http/id-param';
 import { ApiPage, type Page } from '../../common/pagination/api-page';
 import {
@@ -57,7 +57,7 @@ export class EventsController {
   }
 
   @Post()
-  @Authenticated()
+  @EventCreator()
   @ApiOperation({
     summary: 'Create an event (platform staff or an organisateur of any event); the creator becomes its organisateur',
   })

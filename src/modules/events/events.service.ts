@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
 import type { EventRole } from '../../common/auth/event-role';
-import { forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
+import { notFound, validationFailed } from '../../common/errors/app.exception';
 import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { UserEventAssignment } from '../assignments/entities/user-event-assignment.entity';
@@ -75,9 +75,7 @@ export class EventsService {
   }
 
   async create(auth: AuthContext, dto: CreateEventDto): Promise<EventDto> {
-    if (!auth.isStaff && !(await this.assignments.isOrganizerAnywhere(auth.userId))) {
-      throw forbidden('Only platform staff and organisateurs can create events');
-    }
+    // Who may create is the route's policy (@EventCreator), checked by the guard before validation.
     assertDates(dto.start_date, dto.end_date);
     const event = await this.dataSource.transaction(async (manager) => {
       const created = await manager.getRepository(Event).save(

@@ -38,7 +38,16 @@ export class UsersService implements OnApplicationBootstrap {
       .values({ email: adminEmail, passwordHash, isStaff: true, firstName: 'Admin', lastName: '' })
       .orIgnore()
       .execute();
-    if (result.identifiers.length > 0 && result.identifiers[0]) this.logger.log(`Created staff user ${adminEmail}`);
+    if (result.identifiers.length > 0 && result.identifiers[0]) {
+      this.logger.log(`Created staff user ${adminEmail}`);
+      return;
+    }
+    const existing = await this.findByEmail(adminEmail);
+    if (existing && (!existing.isStaff || existing.passwordHash === null)) {
+      this.logger.warn(
+        `ADMIN_EMAIL ${adminEmail} already belongs to an account that is not a usable staff account; it was left unchanged`,
+      );
+    }
   }
 
   findById(id: string): Promise<User | null> {
