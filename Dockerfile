@@ -12,7 +12,7 @@ COPY package.json package-lock.json ./
 # required), so its script is not needed here.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild argon2
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 # Optional dependencies (the embedded PostgreSQL binaries, ~60 MB) stay. They are loaded only when DATABASE_URL is

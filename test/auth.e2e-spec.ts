@@ -532,6 +532,17 @@ describe('auth', () => {
       await refresh(other.refresh).expect(200);
     });
 
+    it('never extends a login past SESSION_MAX_AGE (30 days by default)', async () => {
+      const user = await createUser(t);
+      const fresh = await loginPair(user);
+      await refresh(fresh.refresh).expect(200); // control: the same steps on a young session work
+      const old = await loginPair(user);
+      await t.db.query(`UPDATE auth_sessions SET created_at = now() - interval '31 days' WHERE id = $1`, [
+        claims(old.access).sid,
+      ]);
+      expectError(await refresh(old.refresh), 401, 'TOKEN_INVALID');
+    });
+
     it('refuses garbage, an access token, and bad bodies', async () => {
       const user = await createUser(t);
       const pair = await loginPair(user);

@@ -16,6 +16,8 @@ export interface AppConfig {
   jwtSecretGenerated: boolean;
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
+  /** Absolute lifetime of a login: rotation never extends a session past it. */
+  sessionMaxAgeSec: number;
   selectionTokenTtlSec: number;
   adminEmail: string | null;
   adminPassword: string | null;
@@ -156,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecretGenerated,
     accessTokenTtlSec: duration('ACCESS_TOKEN_TTL', '15m'),
     refreshTokenTtlSec: duration('REFRESH_TOKEN_TTL', '7d'),
+    sessionMaxAgeSec: duration('SESSION_MAX_AGE', '30d'),
     selectionTokenTtlSec: duration('SELECTION_TOKEN_TTL', '10m'),
     adminEmail: adminEmail?.toLowerCase() ?? null,
     adminPassword,

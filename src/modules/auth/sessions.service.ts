@@ -83,8 +83,11 @@ export class SessionsService {
     const pair = await this.dataSource.transaction(async (manager) => {
       // TypeORM answers a raw UPDATE with `[rows, affectedCount]`, not with the rows.
       const [spent]: [{ session_id: string }[], number] = await manager.query(
-        `UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING session_id`,
-        [hash],
+        `UPDATE refresh_tokens SET used_at = now()
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+            AND session_id IN (SELECT id FROM auth_sessions WHERE created_at > now() - make_interval(secs => $2))
+          RETURNING session_id`,
+        [hash, this.config.sessionMaxAgeSec],
       );
       const sessionId = spent[0]?.session_id;
       if (!sessionId) return null;
