@@ -6,12 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ModulesContainer } from '@nestjs/core';
 import jwt from 'jsonwebtoken';
 import type { Response } from 'supertest';
-import { AUTH_POLICY, type AuthPolicy } from '../src/common/auth/auth.decorators';
+import type { AuthPolicy } from '../src/common/auth/auth.decorators';
 import { SessionsService } from '../src/modules/auth/sessions.service';
 import {
   assign,
@@ -26,6 +23,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { listRoutes } from './helpers/routes';
 import { bootTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
 /** The `errors` map of a 400 VALIDATION_FAILED naming each of `fields`. */
@@ -498,32 +496,9 @@ describe('http contract', () => {
       doc = res.body as typeof doc;
     });
 
-    /** Every route Nest registered, read from the controllers' metadata, with its auth policy. */
-    function appRoutes(): Map<string, AuthPolicy | undefined> {
-      const routes = new Map<string, AuthPolicy | undefined>();
-      const excluded = new Set(['health/live', 'health/ready']);
-      for (const module of t.app.get(ModulesContainer).values()) {
-        for (const wrapper of module.controllers.values()) {
-          const controller = wrapper.metatype as (new () => object) | null;
-          if (!controller) continue;
-          const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-          for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-            const handler = (controller.prototype as Record<string, unknown>)[name];
-            if (typeof handler !== 'function' || name === 'constructor') continue;
-            const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-            if (method === undefined) continue;
-            const path = [base, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')]
-              .map((p) => p.replace(/^\/+|\/+$/g, ''))
-              .filter((p) => p !== '')
-              .join('/');
-            const full = `/${excluded.has(path) ? '' : 'api/'}${path}`.replace(/:(\w+)/g, '{$1}');
-            const policy = (Reflect.getMetadata(AUTH_POLICY, handler) ??
-              Reflect.getMetadata(AUTH_POLICY, controller)) as AuthPolicy | undefined;
-            routes.set(`${RequestMethod[method].toLowerCase()} ${full}`, policy);
-          }
-        }
-      }
-      return routes;
+    /** `method /path` → policy, from the controllers' metadata (what the guard reads). */
+    function appRoutes(): Map<string, AuthPolicy | null> {
+      return new Map(listRoutes(t.app).map((r) => [`${r.method.toLowerCase()} ${r.path}`, r.policy]));
     }
 
     it('lists every route of the app, and only those', () => {

@@ -120,8 +120,6 @@ describe('user-assignments', () => {
 
   before(async () => {
     t = await bootTestApp();
-    // Listen for real: concurrent supertest calls on an unbound server would each bind and close it.
-    await t.app.listen(0, '127.0.0.1');
   });
   after(() => t.close());
 

@@ -27,8 +27,9 @@ export function testDatabaseUrl(): string {
 export async function bootTestApp(env: Record<string, string> = {}, databaseUrl = testDatabaseUrl()): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: databaseUrl, ...env });
   const app = await createApp(config, databaseUrl);
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  // Listen for real (ephemeral port): supertest on an unbound server binds and closes it per request, which breaks
+  // the concurrency tests that fire hundreds of requests at once.
+  await app.listen(0, '127.0.0.1');
   return {
     app,
     config,
