@@ -8,6 +8,8 @@ import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
 import { HealthModule } from './modules/health/health.module';
+import { RoomsModule } from './modules/rooms/rooms.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
 import { UsersModule } from './modules/users/users.module';
 
 @Module({})
@@ -31,6 +33,8 @@ export class AppModule {
         AssignmentsModule,
         EventsModule,
         AuthModule,
+        RoomsModule,
+        SessionsModule,
         HealthModule,
       ],
     };

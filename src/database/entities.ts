@@ -3,7 +3,18 @@ import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
+import { Room } from '../modules/rooms/entities/room.entity';
+import { EventSession } from '../modules/sessions/entities/event-session.entity';
 import { User } from '../modules/users/entities/user.entity';
 
 /** Every entity of the schema; the migration check compares exactly this list against `migrations/`. */
-export const ENTITIES = [User, Event, UserEventAssignment, AuthSession, RefreshToken, SpentSelectionToken];
+export const ENTITIES = [
+  User,
+  Event,
+  UserEventAssignment,
+  AuthSession,
+  RefreshToken,
+  SpentSelectionToken,
+  Room,
+  EventSession,
+];

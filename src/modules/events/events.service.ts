@@ -7,6 +7,7 @@ import type { EventRole } from '../../common/auth/event-role';
 import { notFound, validationFailed } from '../../common/errors/app.exception';
 import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
+import { RoomsService } from '../rooms/rooms.service';
 import { UserEventAssignment } from '../assignments/entities/user-event-assignment.entity';
 import type {
   CreateEventDto,
@@ -33,6 +34,7 @@ export class EventsService {
     @InjectRepository(Event) private readonly events: Repository<Event>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsService,
+    private readonly rooms: RoomsService,
   ) {}
 
   /** Events the caller belongs to (staff: every event), paginated. */
@@ -171,7 +173,8 @@ export class EventsService {
   }
 
   async toDtos(events: Event[]): Promise<EventDto[]> {
-    const counts = await this.assignments.countsByEvent(events.map((e) => e.id));
+    const ids = events.map((e) => e.id);
+    const [counts, rooms] = await Promise.all([this.assignments.countsByEvent(ids), this.rooms.countByEvent(ids)]);
     return events.map((e) => {
       const c = counts.get(e.id) ?? { participants: 0, exhibitors: 0 };
       return {
@@ -195,7 +198,7 @@ export class EventsService {
         currency: e.currency,
         total_participants: c.participants,
         total_exhibitors: c.exhibitors,
-        total_rooms: 0,
+        total_rooms: rooms.get(e.id) ?? 0,
         organizer_contact: e.organizerContact,
         metadata: e.metadata,
         created_by: e.createdById,

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Room } from './entities/room.entity';
+import { RoomsService } from './rooms.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Room])],
+  controllers: [],
+  providers: [RoomsService],
+  exports: [RoomsService],
+})
+export class RoomsModule {}
