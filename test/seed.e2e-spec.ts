@@ -34,10 +34,16 @@ describe('seed:demo', () => {
   const login = (email: string) => t.http.post('/api/auth/login').send({ email, password: DEMO_PASSWORD }).expect(200);
 
   it('creates its rows once and nothing on a second run', async () => {
-    assert.deepEqual(first.created, { events: 3, users: EMAILS.length, assignments: MEMBERSHIPS });
+    assert.deepEqual(first.created, {
+      events: 3,
+      users: EMAILS.length,
+      assignments: MEMBERSHIPS,
+      rooms: 9,
+      sessions: 10,
+    });
     const second = await seedDemo(t.db, { now });
-    assert.deepEqual(second.created, { events: 0, users: 0, assignments: 0 });
-    assert.deepEqual(second.restored, { events: 0, users: 0, assignments: 0 });
+    assert.deepEqual(second.created, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+    assert.deepEqual(second.restored, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
     assert.deepEqual(second.logins, first.logins);
 
     assert.equal(await demoEvents(), 3);
@@ -61,7 +67,29 @@ describe('seed:demo', () => {
       { key: 'event2', roles },
       { key: 'event3', roles },
     ]);
-    assert.deepEqual(second.notYetSeeded, ['rooms', 'sessions', 'participants (badges)']);
+    assert.deepEqual(second.notYetSeeded, ['participants (badges)', 'paid atelier access']);
+  });
+
+  it('gives every event three rooms and its sessions; the running one has a session live now and a paid atelier', async () => {
+    const rows: { key: string; rooms: string; sessions: string; live_now: string; paid: string | null }[] =
+      await t.db.query(
+        `SELECT e.metadata ->> 'demo_seed' AS key,
+                (SELECT count(*) FROM rooms r WHERE r.event_id = e.id) AS rooms,
+                (SELECT count(*) FROM sessions s WHERE s.event_id = e.id) AS sessions,
+                (SELECT count(*) FROM sessions s WHERE s.event_id = e.id AND s.status = 'live'
+                    AND s.start_time <= $1 AND $1 < s.end_time) AS live_now,
+                (SELECT max(price)::text FROM sessions s WHERE s.event_id = e.id AND s.is_paid) AS paid
+           FROM events e WHERE e.metadata ->> 'demo_seed' IS NOT NULL ORDER BY 1`,
+        [now],
+      );
+    assert.deepEqual(
+      rows.map((r) => [r.key, Number(r.rooms), Number(r.sessions), Number(r.live_now), r.paid]),
+      [
+        ['event1', 3, 4, 1, '5000.00'],
+        ['event2', 3, 3, 0, '5000.00'],
+        ['event3', 3, 3, 0, '5000.00'],
+      ],
+    );
   });
 
   it('logs a seeded single-event user straight into its event, with its role', async () => {
@@ -104,10 +132,24 @@ describe('seed:demo', () => {
       .expect(401);
 
     const result = await seedDemo(t.db, { now });
-    assert.deepEqual(result.created, { events: 0, users: 0, assignments: 0 });
-    assert.deepEqual(result.restored, { events: 1, users: 1, assignments: 1 });
+    assert.deepEqual(result.created, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+    assert.deepEqual(result.restored, { events: 1, users: 1, assignments: 1, rooms: 0, sessions: 0 });
     assert.equal((await login('participant@event2.demo')).body.role, 'participant');
     assert.equal((await login('organisateur@event3.demo')).body.role, 'organisateur');
     assert.equal(result.events[0]?.status, 'active');
+  });
+
+  it('moves the sessions with the events when a later run shifts the dates (runs last: it moves the clock)', async () => {
+    const tomorrow = new Date(now.getTime() + 86_400_000);
+    const result = await seedDemo(t.db, { now: tomorrow });
+    assert.deepEqual(result.created, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+    assert.equal(result.restored.events, 3);
+    assert.equal(result.restored.sessions, 10);
+    const live: { n: string }[] = await t.db.query(
+      `SELECT count(*) AS n FROM sessions s JOIN events e ON e.id = s.event_id
+        WHERE e.metadata ->> 'demo_seed' = 'event1' AND s.status = 'live' AND s.start_time <= $1 AND $1 < s.end_time`,
+      [tomorrow],
+    );
+    assert.equal(Number(live[0]?.n), 1);
   });
 });

@@ -16,7 +16,8 @@ import { formatLoginsTable } from './logins-table';
 /** Demo accounts share a published password and one of them is staff: production needs an explicit yes. */
 const ALLOW_PRODUCTION = '--allow-production';
 
-const counts = (c: DemoSeedCounts) => `${c.events} events, ${c.users} users, ${c.assignments} event roles`;
+const counts = (c: DemoSeedCounts) =>
+  `${c.events} events, ${c.users} users, ${c.assignments} event roles, ${c.rooms} rooms, ${c.sessions} sessions`;
 
 function report(result: DemoSeedResult, database: string): string {
   const emails = new Set(result.logins.map((l) => l.email));

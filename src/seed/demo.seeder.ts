@@ -2,6 +2,8 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { EVENT_ROLES, type EventRole } from '../common/auth/event-role';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
 import { Event, eventStatus, type EventStatus } from '../modules/events/entities/event.entity';
+import { Room } from '../modules/rooms/entities/room.entity';
+import type { SessionStatus, SessionType } from '../modules/sessions/entities/event-session.entity';
 import { User } from '../modules/users/entities/user.entity';
 import { PasswordHasher } from '../modules/users/password-hasher';
 
@@ -9,7 +11,7 @@ import { PasswordHasher } from '../modules/users/password-hasher';
 export const DEMO_PASSWORD = 'makeplus-demo';
 
 /** Demo content that has no table yet; announced by the CLI until the seed below is extended. */
-export const NOT_YET_SEEDED = ['rooms', 'sessions', 'participants (badges)'] as const;
+export const NOT_YET_SEEDED = ['participants (badges)', 'paid atelier access'] as const;
 
 /** Next to the migration lock (727_001): two seeders at once run one after the other. */
 const SEED_LOCK_ID = 727_002;
@@ -119,6 +121,8 @@ export interface DemoSeedCounts {
   events: number;
   users: number;
   assignments: number;
+  rooms: number;
+  sessions: number;
 }
 
 export interface DemoSeedResult {
@@ -132,7 +136,76 @@ export interface DemoSeedResult {
   notYetSeeded: readonly string[];
 }
 
-const zero = (): DemoSeedCounts => ({ events: 0, users: 0, assignments: 0 });
+const zero = (): DemoSeedCounts => ({ events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+
+/** The same three rooms in every demo event. */
+export const DEMO_ROOMS = [
+  { name: 'Main Hall', capacity: 300, location: 'Ground floor' },
+  { name: 'Atelier A', capacity: 40, location: 'First floor, east wing' },
+  { name: 'Room B', capacity: 120, location: 'First floor, west wing' },
+] as const;
+
+interface DemoSessionSpec {
+  key: string;
+  title: string;
+  room: (typeof DEMO_ROOMS)[number]['name'];
+  type: SessionType;
+  /** Day of the event (0 = first) and UTC hours; `live` sessions are placed around the seed's `now` instead. */
+  day: number;
+  from: number;
+  to: number;
+  live?: boolean;
+  price?: string;
+  capacity?: number;
+  speaker: string;
+}
+
+/** Per event: a keynote, a paid atelier, a panel; the running event also has a session live right now. */
+export const DEMO_SESSIONS: readonly DemoSessionSpec[] = [
+  {
+    key: 'keynote',
+    title: 'Opening keynote',
+    room: 'Main Hall',
+    type: 'conference',
+    day: 0,
+    from: 9,
+    to: 10,
+    speaker: 'Amina Benali',
+  },
+  {
+    key: 'atelier',
+    title: 'Hands-on atelier: prototyping in a day',
+    room: 'Atelier A',
+    type: 'atelier',
+    day: 0,
+    from: 14,
+    to: 16,
+    price: '5000.00',
+    capacity: 30,
+    speaker: 'Karim Haddad',
+  },
+  {
+    key: 'panel',
+    title: 'Panel: the road ahead',
+    room: 'Room B',
+    type: 'conference',
+    day: 1,
+    from: 11,
+    to: 12,
+    speaker: 'Panel',
+  },
+  {
+    key: 'live',
+    title: 'Live now: demo stage',
+    room: 'Main Hall',
+    type: 'conference',
+    day: 0,
+    from: 0,
+    to: 0,
+    live: true,
+    speaker: 'Yacine Merabet',
+  },
+];
 
 function eventDates(spec: DemoEventSpec, now: Date): { startDate: Date; endDate: Date } {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -172,10 +245,16 @@ export async function seedDemo(dataSource: DataSource, options: { now?: Date } =
       }
     }
 
+    for (const spec of DEMO_EVENTS) {
+      const event = events.get(spec.key) as Event;
+      const rooms = await ensureRooms(manager, event.id, created, restored);
+      await ensureSessions(manager, event, rooms, now, spec.key === 'event1', created, restored);
+    }
+
     // ── EXTEND HERE ──────────────────────────────────────────────────────────────────────────────────────────────
-    // Rooms, sessions and participants (badges) have no tables yet. When their modules land, seed them here for each
-    // demo event (`events`, `users`), idempotently (fixed names and badge ids, insert-or-ignore on their unique keys),
-    // count them in `created`/`restored`, and drop them from NOT_YET_SEEDED so the CLI stops announcing them.
+    // Participants (badges) and paid atelier access have no tables yet. When their modules land, seed them here for
+    // each demo event, idempotently (fixed badge ids, insert-or-ignore on their unique keys), count them in
+    // `created`/`restored`, and drop them from NOT_YET_SEEDED so the CLI stops announcing them.
     // ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 
     const summary = (key: DemoEventKey) => {
@@ -328,4 +407,110 @@ async function ensureAssignment(
   if (assignment.role === role && assignment.isActive) return;
   await repo.update({ id: assignment.id }, { role, isActive: true, updatedAt: new Date() });
   restored.assignments += 1;
+}
+
+async function ensureRooms(
+  manager: EntityManager,
+  eventId: string,
+  created: DemoSeedCounts,
+  restored: DemoSeedCounts,
+): Promise<Map<string, string>> {
+  const repo = manager.getRepository(Room);
+  for (const room of DEMO_ROOMS) {
+    const inserted = await repo
+      .createQueryBuilder()
+      .insert()
+      .values({ eventId, name: room.name, capacity: room.capacity, location: room.location })
+      .orIgnore()
+      .execute();
+    if (inserted.identifiers.length > 0 && inserted.identifiers[0]) {
+      created.rooms += 1;
+      continue;
+    }
+    // A room switched off during a demo comes back; its capacity and occupancy are left as the demo made them.
+    const reactivated = await repo.update({ eventId, name: room.name, isActive: false }, { isActive: true });
+    if (reactivated.affected) restored.rooms += 1;
+  }
+  const rows = await repo.find({ where: { eventId, name: In(DEMO_ROOMS.map((r) => r.name)) } });
+  return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+function sessionSlot(
+  spec: DemoSessionSpec,
+  event: Event,
+  now: Date,
+): { start: Date; end: Date; status: SessionStatus } {
+  if (spec.live) {
+    const start = new Date(Math.floor(now.getTime() / HOUR) * HOUR - HOUR);
+    return { start, end: new Date(start.getTime() + 3 * HOUR), status: 'live' };
+  }
+  const day = Date.UTC(event.startDate.getUTCFullYear(), event.startDate.getUTCMonth(), event.startDate.getUTCDate());
+  const start = new Date(day + spec.day * DAY + spec.from * HOUR);
+  const end = new Date(day + spec.day * DAY + spec.to * HOUR);
+  const status: SessionStatus = end < now ? 'completed' : 'scheduled';
+  return { start, end, status };
+}
+
+/**
+ * Demo sessions are found by `metadata.demo_seed`. One whose slot no longer matches the event's (moved) dates is
+ * replaced: drifted ones are deleted first, then the missing inserted, so they never collide with each other. An
+ * insert that would overlap a session a demo user added is skipped (ON CONFLICT DO NOTHING on the exclusion).
+ */
+async function ensureSessions(
+  manager: EntityManager,
+  event: Event,
+  rooms: Map<string, string>,
+  now: Date,
+  running: boolean,
+  created: DemoSeedCounts,
+  restored: DemoSeedCounts,
+): Promise<void> {
+  const specs = DEMO_SESSIONS.filter((s) => running || !s.live);
+  const existing: { id: string; key: string; start_time: Date; end_time: Date; status: SessionStatus }[] =
+    await manager.query(
+      `SELECT id, metadata ->> 'demo_seed' AS key, start_time, end_time, status FROM sessions
+        WHERE event_id = $1 AND metadata ? 'demo_seed'`,
+      [event.id],
+    );
+  const drifted: string[] = [];
+  const missing: DemoSessionSpec[] = [];
+  for (const spec of specs) {
+    const slot = sessionSlot(spec, event, now);
+    const row = existing.find((e) => e.key === spec.key);
+    const live = spec.live && row !== undefined && row.status === 'live' && row.start_time <= now && now < row.end_time;
+    const inPlace =
+      row !== undefined &&
+      (spec.live
+        ? live
+        : row.start_time.getTime() === slot.start.getTime() && row.end_time.getTime() === slot.end.getTime());
+    if (inPlace) continue;
+    if (row) drifted.push(row.id);
+    missing.push(spec);
+  }
+  if (drifted.length > 0) await manager.query('DELETE FROM sessions WHERE id = ANY($1::uuid[])', [drifted]);
+  for (const spec of missing) {
+    const slot = sessionSlot(spec, event, now);
+    const result: unknown[] = await manager.query(
+      `INSERT INTO sessions (event_id, room_id, title, start_time, end_time, status, session_type, is_paid, price,
+                             capacity, speaker_name, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        event.id,
+        rooms.get(spec.room),
+        spec.title,
+        slot.start,
+        slot.end,
+        slot.status,
+        spec.type,
+        spec.price !== undefined,
+        spec.price ?? null,
+        spec.capacity ?? null,
+        spec.speaker,
+        JSON.stringify({ demo_seed: spec.key }),
+      ],
+    );
+    if (result.length === 0) continue;
+    if (drifted.length > 0 && existing.some((e) => e.key === spec.key)) restored.sessions += 1;
+    else created.sessions += 1;
+  }
 }
