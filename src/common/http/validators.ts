@@ -27,3 +27,9 @@ export const IsoDateTime = () =>
  * let it through to a database error, or silently ignore it).
  */
 export const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/** A `?flag=true|false` query parameter as a boolean; anything else stays a string and fails `@IsBoolean`. */
+export const QueryBoolean = () =>
+  Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value), {
+    toClassOnly: true,
+  });

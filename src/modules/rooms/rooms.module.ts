@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Room } from './entities/room.entity';
+import { RoomsController } from './rooms.controller';
 import { RoomsService } from './rooms.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Room])],
-  controllers: [],
+  controllers: [RoomsController],
   providers: [RoomsService],
   exports: [RoomsService],
 })

@@ -1,8 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
 import { In, type Repository } from 'typeorm';
-import { notFound } from '../../common/errors/app.exception';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { assertEventFilter } from '../../common/auth/event-scope';
+import { conflict, notFound } from '../../common/errors/app.exception';
+import { constraintViolation } from '../../common/errors/database-errors';
+import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { RoomDto, type CreateRoomDto, type RoomListQueryDto, type UpdateRoomDto } from './dto/room.dto';
 import { Room } from './entities/room.entity';
+import { RoomErrors } from './rooms.errors';
+
+const ORDER_COLUMNS = {
+  name: 'r.name',
+  capacity: 'r.capacity',
+  created_at: 'r.createdAt',
+};
 
 @Injectable()
 export class RoomsService {
@@ -28,5 +41,103 @@ export class RoomsService {
       .getRawMany();
     for (const row of rows) counts.set(row.event_id, Number(row.n));
     return counts;
+  }
+
+  // ---- /api/rooms/ ------------------------------------------------------------------------------------------------
+
+  async list(eventId: string, query: RoomListQueryDto, request: FastifyRequest): Promise<Page<RoomDto>> {
+    assertEventFilter(query.event, eventId);
+    const window = pageWindow(query);
+    const qb = this.rooms.createQueryBuilder('r').where('r.event_id = :eventId', { eventId });
+    if (query.is_active !== undefined) qb.andWhere('r.is_active = :active', { active: query.is_active });
+    if (query.search) {
+      qb.andWhere('(r.name ILIKE :s OR r.location ILIKE :s OR r.description ILIKE :s)', {
+        s: `%${escapeLike(query.search)}%`,
+      });
+    }
+    const [column, direction] = orderingOf(query.ordering, ORDER_COLUMNS, ['r.name', 'ASC']);
+    const [rows, count] = await qb
+      .orderBy(column, direction)
+      .addOrderBy('r.id', 'ASC')
+      .skip(window.offset)
+      .take(window.pageSize)
+      .getManyAndCount();
+    return toPage(request, window, count, rows.map(RoomDto.from));
+  }
+
+  async get(eventId: string, id: string): Promise<RoomDto> {
+    return RoomDto.from(await this.getInEvent(eventId, id));
+  }
+
+  async create(eventId: string, dto: CreateRoomDto): Promise<RoomDto> {
+    const result = await this.withNameCheck(() =>
+      this.rooms.insert({
+        eventId,
+        name: dto.name,
+        description: dto.description,
+        capacity: dto.capacity,
+        location: dto.location,
+        isActive: dto.is_active,
+      }),
+    );
+    return this.get(eventId, result.identifiers[0]?.id as string);
+  }
+
+  /**
+   * PATCH and PUT. One conditional UPDATE: a new capacity only applies while it still holds everyone inside, checked
+   * against the row as it is at that moment (a door admitting someone concurrently is re-evaluated by PostgreSQL),
+   * never against an earlier read.
+   */
+  async update(eventId: string, id: string, dto: UpdateRoomDto): Promise<RoomDto> {
+    const changes: QueryDeepPartialEntity<Room> = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.capacity !== undefined) changes.capacity = dto.capacity;
+    if (dto.location !== undefined) changes.location = dto.location;
+    if (dto.is_active !== undefined) changes.isActive = dto.is_active;
+    if (Object.keys(changes).length === 0) return this.get(eventId, id);
+
+    const qb = this.rooms
+      .createQueryBuilder()
+      .update(Room)
+      .set({ ...changes, updatedAt: () => 'now()' })
+      .where('id = :id AND event_id = :eventId', { id, eventId });
+    if (dto.capacity !== undefined) qb.andWhere('current_participants <= :capacity', { capacity: dto.capacity });
+    const result = await this.withNameCheck(() => qb.execute());
+    if (!result.affected) {
+      // Nothing matched: either no such room here (404) or the occupancy did not fit the new capacity (409).
+      await this.getInEvent(eventId, id);
+      throw this.capacityBelowOccupancy();
+    }
+    return this.get(eventId, id);
+  }
+
+  async remove(eventId: string, id: string): Promise<void> {
+    const result = await this.rooms.delete({ id, eventId });
+    if (!result.affected) throw notFound('Room');
+  }
+
+  /** The unique (event, name) index decides, so two concurrent creations of one name cannot both succeed. */
+  private async withNameCheck<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      const violation = constraintViolation(error);
+      if (violation?.kind === 'unique' && violation.constraint === 'uq_rooms_event_name') {
+        throw conflict(RoomErrors.NAME_TAKEN, 'Another room of this event already has this name');
+      }
+      // The CHECK is the last line behind the conditional update (e.g. a capacity change racing a door).
+      if (violation?.kind === 'check' && violation.constraint === 'chk_rooms_occupancy') {
+        throw this.capacityBelowOccupancy();
+      }
+      throw error;
+    }
+  }
+
+  private capacityBelowOccupancy() {
+    return conflict(
+      RoomErrors.CAPACITY_BELOW_OCCUPANCY,
+      'The capacity cannot be lower than the number of people currently in the room',
+    );
   }
 }

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
@@ -13,12 +12,11 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
+import { QueryBoolean } from '../../../common/http/validators';
 import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
 import type { User } from '../../users/entities/user.entity';
 import { fullName } from '../../users/users.service';
 import type { UserEventAssignment } from '../entities/user-event-assignment.entity';
-
-const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 /** `email` and the names describe an account to find or create: next to `user_id` they are refused, not ignored. */
 const WithoutUserId = () =>
@@ -94,7 +92,7 @@ export class AssignmentListQueryDto extends ListQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Transform(toBool)
+  @QueryBoolean()
   @IsBoolean()
   is_active?: boolean;
 

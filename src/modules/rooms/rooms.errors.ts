@@ -1,0 +1,4 @@
+export const RoomErrors = {
+  NAME_TAKEN: 'ROOM_NAME_TAKEN',
+  CAPACITY_BELOW_OCCUPANCY: 'ROOM_CAPACITY_BELOW_OCCUPANCY',
+} as const;

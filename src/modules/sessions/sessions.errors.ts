@@ -1,0 +1,4 @@
+export const SessionErrors = {
+  SESSION_OVERLAP: 'SESSION_OVERLAP',
+  INVALID_TRANSITION: 'INVALID_TRANSITION',
+} as const;

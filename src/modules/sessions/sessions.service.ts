@@ -1,0 +1,237 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
+import { assertEventFilter } from '../../common/auth/event-scope';
+import { AppException, conflict, notFound, validationFailed } from '../../common/errors/app.exception';
+import { constraintViolation } from '../../common/errors/database-errors';
+import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import type { Room } from '../rooms/entities/room.entity';
+import { RoomsService } from '../rooms/rooms.service';
+import {
+  SessionDto,
+  type CreateSessionDto,
+  type RoomSessionListQueryDto,
+  type SessionListQueryDto,
+  type UpdateSessionDto,
+} from './dto/session.dto';
+import { EventSession } from './entities/event-session.entity';
+import { sessionRuleErrors, type SessionShape } from './session-rules';
+import { SESSION_TRANSITIONS, type SessionAction } from './session-status';
+import { SessionErrors } from './sessions.errors';
+
+const ORDER_COLUMNS = { start_time: 's.startTime', title: 's.title', created_at: 's.createdAt' };
+const DAY_MS = 86_400_000;
+const OVERLAP_CONSTRAINT = 'ex_sessions_room_overlap';
+
+type SessionWithRoom = EventSession & { room: Room };
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectRepository(EventSession) private readonly sessions: Repository<EventSession>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rooms: RoomsService,
+  ) {}
+
+  async list(eventId: string, query: SessionListQueryDto, request: FastifyRequest): Promise<Page<SessionDto>> {
+    assertEventFilter(query.event, eventId);
+    const qb = this.filtered(eventId, query);
+    if (query.room) qb.andWhere('s.room_id = :room', { room: query.room });
+    return this.page(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['s.startTime', 'ASC']), query, request);
+  }
+
+  /** `GET /api/rooms/{id}/sessions/`: a room of another event is a 404, like the room itself. */
+  async listForRoom(
+    eventId: string,
+    roomId: string,
+    query: RoomSessionListQueryDto,
+    request: FastifyRequest,
+  ): Promise<Page<SessionDto>> {
+    const room = await this.rooms.getInEvent(eventId, roomId);
+    const qb = this.filtered(eventId, query).andWhere('s.room_id = :room', { room: room.id });
+    return this.page(qb, ['s.startTime', 'ASC'], query, request);
+  }
+
+  async get(eventId: string, id: string): Promise<SessionDto> {
+    const s = await this.withRoom(eventId).andWhere('s.id = :id', { id }).getOne();
+    if (!s) throw notFound('Session');
+    return SessionDto.from(s as SessionWithRoom);
+  }
+
+  async create(eventId: string, dto: CreateSessionDto): Promise<SessionDto> {
+    const values = {
+      eventId,
+      roomId: dto.room_id,
+      title: dto.title.trim(),
+      description: dto.description ?? '',
+      startTime: dto.start_time,
+      endTime: dto.end_time,
+      speakerName: dto.speaker_name ?? '',
+      speakerTitle: dto.speaker_title ?? '',
+      speakerBio: dto.speaker_bio ?? '',
+      speakerPhotoUrl: dto.speaker_photo_url ?? null,
+      theme: dto.theme ?? '',
+      sessionType: dto.session_type ?? 'conference',
+      isPaid: dto.is_paid ?? false,
+      price: dto.price ?? null,
+      capacity: dto.capacity ?? null,
+      youtubeLiveUrl: dto.youtube_live_url ?? null,
+      coverImageUrl: dto.cover_image_url ?? null,
+      metadata: dto.metadata ?? {},
+    };
+    assertRules(values);
+    await this.assertRoomOfEvent(eventId, dto.room_id);
+    // No overlap check beforehand: the exclusion constraint decides, so two concurrent creates cannot both win.
+    const created = await mapOverlap(() => this.sessions.save(this.sessions.create(values)));
+    return this.get(eventId, created.id);
+  }
+
+  /** PATCH and PUT: the fields sent replace the stored ones; the rules are checked on the merged session. */
+  async update(eventId: string, id: string, dto: UpdateSessionDto): Promise<SessionDto> {
+    if (dto.room_id !== undefined) {
+      // A session of another event is a 404 whatever the body says, so its existence is checked before the room.
+      // Both before the transaction: checking inside it would hold one pooled connection while waiting for another.
+      if (!(await this.sessions.existsBy({ id, eventId }))) throw notFound('Session');
+      await this.assertRoomOfEvent(eventId, dto.room_id);
+    }
+    const patch: Partial<EventSession> = {
+      roomId: dto.room_id,
+      title: dto.title?.trim(),
+      description: dto.description,
+      startTime: dto.start_time,
+      endTime: dto.end_time,
+      speakerName: dto.speaker_name,
+      speakerTitle: dto.speaker_title,
+      speakerBio: dto.speaker_bio,
+      speakerPhotoUrl: dto.speaker_photo_url,
+      theme: dto.theme,
+      sessionType: dto.session_type,
+      isPaid: dto.is_paid,
+      price: dto.price,
+      capacity: dto.capacity,
+      youtubeLiveUrl: dto.youtube_live_url,
+      coverImageUrl: dto.cover_image_url,
+      metadata: dto.metadata,
+    };
+    // Making a session free without naming a price clears the price, rather than refusing the stale one.
+    if (dto.is_paid === false && dto.price === undefined) patch.price = null;
+    const changes = Object.fromEntries(
+      Object.entries(patch).filter(([, v]) => v !== undefined),
+    ) as Partial<EventSession>;
+    await mapOverlap(() =>
+      this.dataSource.transaction(async (manager) => {
+        // The row lock keeps two concurrent PATCHes from each passing the rules against the other's old values.
+        const current = await manager.findOne(EventSession, {
+          where: { id, eventId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!current) throw notFound('Session');
+        Object.assign(current, changes);
+        assertRules(current);
+        await manager.save(current);
+      }),
+    );
+    return this.get(eventId, id);
+  }
+
+  async remove(eventId: string, id: string): Promise<void> {
+    const result = await this.sessions.delete({ id, eventId });
+    if (!result.affected) throw notFound('Session');
+  }
+
+  /**
+   * One conditional UPDATE: the status changes only if it still is one of the allowed sources, so of concurrent
+   * transitions exactly one wins and the others see INVALID_TRANSITION.
+   */
+  async transition(eventId: string, id: string, action: SessionAction): Promise<SessionDto> {
+    const rule = SESSION_TRANSITIONS[action];
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update(EventSession)
+      .set({ status: rule.to, updatedAt: () => 'now()' })
+      .where('id = :id AND event_id = :eventId AND status IN (:...from)', { id, eventId, from: [...rule.from] })
+      .execute();
+    if (!result.affected) {
+      const current = await this.sessions.findOneBy({ id, eventId });
+      if (!current) throw notFound('Session');
+      throw conflict(SessionErrors.INVALID_TRANSITION, `A ${current.status} session cannot be moved to ${rule.to}`);
+    }
+    return this.get(eventId, id);
+  }
+
+  private withRoom(eventId: string): SelectQueryBuilder<EventSession> {
+    return this.sessions
+      .createQueryBuilder('s')
+      .innerJoinAndSelect('s.room', 'r')
+      .where('s.event_id = :eventId', { eventId });
+  }
+
+  private filtered(eventId: string, query: RoomSessionListQueryDto): SelectQueryBuilder<EventSession> {
+    const qb = this.withRoom(eventId);
+    if (query.status) qb.andWhere('s.status = :status', { status: query.status });
+    if (query.session_type) qb.andWhere('s.session_type = :type', { type: query.session_type });
+    if (query.date) {
+      const dayStart = new Date(`${query.date}T00:00:00.000Z`);
+      qb.andWhere('s.start_time < :dayEnd AND s.end_time > :dayStart', {
+        dayStart,
+        dayEnd: new Date(dayStart.getTime() + DAY_MS),
+      });
+    }
+    if (query.search) {
+      qb.andWhere('(s.title ILIKE :s OR s.speaker_name ILIKE :s)', { s: `%${escapeLike(query.search)}%` });
+    }
+    return qb;
+  }
+
+  private async page(
+    qb: SelectQueryBuilder<EventSession>,
+    [column, direction]: [string, 'ASC' | 'DESC'],
+    query: RoomSessionListQueryDto,
+    request: FastifyRequest,
+  ): Promise<Page<SessionDto>> {
+    const window = pageWindow(query);
+    const [rows, count] = await qb
+      .orderBy(column, direction)
+      .addOrderBy('s.id', 'ASC')
+      .skip(window.offset)
+      .take(window.pageSize)
+      .getManyAndCount();
+    return toPage(
+      request,
+      window,
+      count,
+      rows.map((s) => SessionDto.from(s as SessionWithRoom)),
+    );
+  }
+
+  /** `room_id` is body input: a room of another event (or none) is a 400 naming the field, not a 404 of the route. */
+  private async assertRoomOfEvent(eventId: string, roomId: string): Promise<void> {
+    try {
+      await this.rooms.getInEvent(eventId, roomId);
+    } catch (error) {
+      if (error instanceof AppException && error.getStatus() === (HttpStatus.NOT_FOUND as number)) {
+        throw validationFailed({ room_id: ['Must be a room of this event'] });
+      }
+      throw error;
+    }
+  }
+}
+
+function assertRules(s: SessionShape): void {
+  const errors = sessionRuleErrors(s);
+  if (Object.keys(errors).length > 0) throw validationFailed(errors);
+}
+
+/** The exclusion constraint refused the row: another non-cancelled session of the room overlaps it. */
+async function mapOverlap<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const violation = constraintViolation(error);
+    if (violation?.kind === 'exclusion' && violation.constraint === OVERLAP_CONSTRAINT) {
+      throw conflict(SessionErrors.SESSION_OVERLAP, 'Another session of this room overlaps this time slot');
+    }
+    throw error;
+  }
+}
