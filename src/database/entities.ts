@@ -3,6 +3,7 @@ import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
+import { RoomAssignment } from '../modules/room-assignments/entities/room-assignment.entity';
 import { Room } from '../modules/rooms/entities/room.entity';
 import { EventSession } from '../modules/sessions/entities/event-session.entity';
 import { User } from '../modules/users/entities/user.entity';
@@ -17,4 +18,5 @@ export const ENTITIES = [
   SpentSelectionToken,
   Room,
   EventSession,
+  RoomAssignment,
 ];
