@@ -14,6 +14,7 @@ import { ErrorCode } from './common/errors/app.exception';
 import { registerJsonBodyParser } from './common/http/json-body.parser';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
+import { registerMultipart } from './modules/files/multipart';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -93,6 +94,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   // Only JSON is accepted as a body (multipart is added per route); text/plain would reach validation as a string.
   fastify.removeContentTypeParser('text/plain');
   registerJsonBodyParser(fastify);
+  await registerMultipart(app, config);
   // No fastify.setErrorHandler here: Nest installs its own at init (over any other, with a FSTWRN004 warning) and
   // routes Fastify's errors (body too large, malformed JSON, media type) to AllExceptionsFilter, which maps them.
   fastify.addHook('onSend', async (request, reply) => {

@@ -7,6 +7,7 @@ import type { EventRole } from '../../common/auth/event-role';
 import { notFound, validationFailed } from '../../common/errors/app.exception';
 import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
+import { FilesService } from '../files/files.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { UserEventAssignment } from '../assignments/entities/user-event-assignment.entity';
 import type {
@@ -18,6 +19,7 @@ import type {
   UpdateEventDto,
 } from './dto/event.dto';
 import { Event, eventStatus, type EventStatus } from './entities/event.entity';
+import { eventFileUrl } from './event-file-kind';
 
 const ORDER_COLUMNS = { start_date: 'e.startDate', end_date: 'e.endDate', name: 'e.name', created_at: 'e.createdAt' };
 
@@ -35,6 +37,7 @@ export class EventsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsService,
     private readonly rooms: RoomsService,
+    private readonly files: FilesService,
   ) {}
 
   /** Events the caller belongs to (staff: every event), paginated. */
@@ -166,6 +169,7 @@ export class EventsService {
     if (!sameId(id, eventId)) throw notFound('Event');
     const result = await this.events.delete({ id: eventId });
     if (!result.affected) throw notFound('Event');
+    await this.files.removeEvent(eventId);
   }
 
   async toDto(event: Event): Promise<EventDto> {
@@ -185,10 +189,10 @@ export class EventsService {
         end_date: e.endDate,
         location: e.location,
         location_details: e.locationDetails,
-        logo_url: e.logoFile,
-        banner_url: e.bannerFile,
-        programme_file: e.programmeFile,
-        guide_file: e.guideFile,
+        logo_url: eventFileUrl(e, 'logo', e.logoFile),
+        banner_url: eventFileUrl(e, 'banner', e.bannerFile),
+        programme_file: eventFileUrl(e, 'programme', e.programmeFile),
+        guide_file: eventFileUrl(e, 'guide', e.guideFile),
         president: e.presidentId,
         status: eventStatus(e),
         settings: e.settings,

@@ -9,7 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { CurrentEvent, EventMember, EventRoles } from '../../common/auth/auth.decorators';
+import type { AuthContext } from '../../common/auth/auth-context';
+import { CurrentEvent, CurrentUser, EventMember, EventRoles } from '../../common/auth/auth.decorators';
 import { IdParam } from '../../common/http/id-param';
 import { ApiPage, type Page } from '../../common/pagination/api-page';
 import {
@@ -22,9 +23,9 @@ import {
 import { SessionsService } from './sessions.service';
 
 /**
- * Who may change a session's status. API.md says "organisateur, gestionnaire of the room"; room assignments (which
- * say which room a gestionnaire manages) are a later module, so until then any gestionnaire_des_salles of the event
- * may, and this decorator is where the per-room check will narrow it.
+ * Who may change a session's status: API.md says "organisateur, gestionnaire of the room". The decorator admits both
+ * roles; SessionsService.transition narrows a gestionnaire_des_salles to the rooms of their current shifts (one
+ * without any shift in the event may act in every room, as at the door), and refuses others with 403.
  */
 const StatusChangers = () => EventRoles('organisateur', 'gestionnaire_des_salles');
 
@@ -94,8 +95,12 @@ export class SessionsController {
   @ApiOperation({ summary: 'scheduled → live' })
   @ApiOkResponse({ type: SessionDto })
   @ApiConflictResponse({ description: 'INVALID_TRANSITION' })
-  markLive(@CurrentEvent() eventId: string, @IdParam() id: string): Promise<SessionDto> {
-    return this.sessions.transition(eventId, id, 'mark_live');
+  markLive(
+    @CurrentEvent() eventId: string,
+    @CurrentUser() caller: AuthContext,
+    @IdParam() id: string,
+  ): Promise<SessionDto> {
+    return this.sessions.transition(eventId, id, 'mark_live', caller);
   }
 
   @Post(':id/mark_completed')
@@ -104,8 +109,12 @@ export class SessionsController {
   @ApiOperation({ summary: 'live → completed' })
   @ApiOkResponse({ type: SessionDto })
   @ApiConflictResponse({ description: 'INVALID_TRANSITION' })
-  markCompleted(@CurrentEvent() eventId: string, @IdParam() id: string): Promise<SessionDto> {
-    return this.sessions.transition(eventId, id, 'mark_completed');
+  markCompleted(
+    @CurrentEvent() eventId: string,
+    @CurrentUser() caller: AuthContext,
+    @IdParam() id: string,
+  ): Promise<SessionDto> {
+    return this.sessions.transition(eventId, id, 'mark_completed', caller);
   }
 
   @Post(':id/cancel')
@@ -114,7 +123,11 @@ export class SessionsController {
   @ApiOperation({ summary: 'scheduled or live → cancelled (final: a cancelled session is not reinstated)' })
   @ApiOkResponse({ type: SessionDto })
   @ApiConflictResponse({ description: 'INVALID_TRANSITION' })
-  cancel(@CurrentEvent() eventId: string, @IdParam() id: string): Promise<SessionDto> {
-    return this.sessions.transition(eventId, id, 'cancel');
+  cancel(
+    @CurrentEvent() eventId: string,
+    @CurrentUser() caller: AuthContext,
+    @IdParam() id: string,
+  ): Promise<SessionDto> {
+    return this.sessions.transition(eventId, id, 'cancel', caller);
   }
 }

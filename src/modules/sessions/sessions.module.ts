@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RoomAssignmentsModule } from '../room-assignments/room-assignments.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { EventSession } from './entities/event-session.entity';
 import { RoomSessionsController } from './room-sessions.controller';
@@ -7,7 +8,7 @@ import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([EventSession]), RoomsModule],
+  imports: [TypeOrmModule.forFeature([EventSession]), RoomsModule, RoomAssignmentsModule],
   controllers: [SessionsController, RoomSessionsController],
   providers: [SessionsService],
   exports: [SessionsService],

@@ -2,10 +2,12 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
+import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
-import { AppException, conflict, notFound, validationFailed } from '../../common/errors/app.exception';
+import { AppException, conflict, forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
 import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { RoomAssignmentsService } from '../room-assignments/room-assignments.service';
 import type { Room } from '../rooms/entities/room.entity';
 import { RoomsService } from '../rooms/rooms.service';
 import {
@@ -32,6 +34,7 @@ export class SessionsService {
     @InjectRepository(EventSession) private readonly sessions: Repository<EventSession>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly rooms: RoomsService,
+    private readonly roomAssignments: RoomAssignmentsService,
   ) {}
 
   async list(eventId: string, query: SessionListQueryDto, request: FastifyRequest): Promise<Page<SessionDto>> {
@@ -142,9 +145,10 @@ export class SessionsService {
 
   /**
    * One conditional UPDATE: the status changes only if it still is one of the allowed sources, so of concurrent
-   * transitions exactly one wins and the others see INVALID_TRANSITION.
+   * transitions exactly one wins and the others see INVALID_TRANSITION. A refused caller changes nothing.
    */
-  async transition(eventId: string, id: string, action: SessionAction): Promise<SessionDto> {
+  async transition(eventId: string, id: string, action: SessionAction, caller: AuthContext): Promise<SessionDto> {
+    if (caller.role !== 'organisateur') await this.assertManagesRoomOf(eventId, id, caller.userId);
     const rule = SESSION_TRANSITIONS[action];
     const result = await this.sessions
       .createQueryBuilder()
@@ -158,6 +162,19 @@ export class SessionsService {
       throw conflict(SessionErrors.INVALID_TRANSITION, `A ${current.status} session cannot be moved to ${rule.to}`);
     }
     return this.get(eventId, id);
+  }
+
+  /**
+   * "gestionnaire of the room": a gestionnaire with shifts may change only sessions of a room they manage now; one
+   * without any shift is not restricted to rooms (the same rule as the door, PRODUCT.md rule 1).
+   */
+  private async assertManagesRoomOf(eventId: string, sessionId: string, userId: string): Promise<void> {
+    const session = await this.sessions.findOneBy({ id: sessionId, eventId });
+    if (!session) throw notFound('Session');
+    if (!(await this.roomAssignments.hasAnyShift(eventId, userId))) return;
+    if (!(await this.roomAssignments.managesRoomNow(eventId, userId, session.roomId, new Date()))) {
+      throw forbidden('You do not manage the room of this session now');
+    }
   }
 
   private withRoom(eventId: string): SelectQueryBuilder<EventSession> {

@@ -137,10 +137,14 @@ export class EventDto {
   @ApiProperty() end_date: Date;
   @ApiProperty() location: string;
   @ApiProperty() location_details: string;
-  @ApiProperty({ nullable: true, type: String }) logo_url: string | null;
-  @ApiProperty({ nullable: true, type: String }) banner_url: string | null;
-  @ApiProperty({ nullable: true, type: String }) programme_file: string | null;
-  @ApiProperty({ nullable: true, type: String }) guide_file: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Download URL, e.g. /api/events/{id}/files/logo/' })
+  logo_url: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Download URL, e.g. /api/events/{id}/files/banner/' })
+  banner_url: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Download URL, e.g. /api/events/{id}/files/programme/' })
+  programme_file: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Download URL, e.g. /api/events/{id}/files/guide/' })
+  guide_file: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) president: string | null;
   @ApiProperty({ enum: STATUSES }) status: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) settings: Record<string, unknown>;
