@@ -643,4 +643,53 @@ describe('rooms', () => {
       assert.equal(await countRows(t, 'rooms', 'event_id = $1', [w.event.id]), N);
     });
   });
+
+  describe('deleting a room that has sessions', () => {
+    it('is a 409 ROOM_HAS_SESSIONS and keeps both; without sessions it goes; the whole event still deletes', async () => {
+      const w = await createWorld(t);
+      const token = w.tokens.organisateur;
+      const room = await t.http
+        .post('/api/rooms/')
+        .set(bearer(token))
+        .send({ name: uniq('Hall '), capacity: 10 });
+      assert.equal(room.status, 201, room.text);
+      const start = new Date(Date.now() + 3_600_000);
+      const session = await t.http
+        .post('/api/sessions/')
+        .set(bearer(token))
+        .send({
+          room_id: room.body.id,
+          title: uniq('Talk '),
+          start_time: start.toISOString(),
+          end_time: new Date(start.getTime() + 3_600_000).toISOString(),
+        });
+      assert.equal(session.status, 201, session.text);
+
+      expectError(await t.http.delete(`/api/rooms/${room.body.id}/`).set(bearer(token)), 409, 'ROOM_HAS_SESSIONS');
+      assert.equal(await countRows(t, 'rooms', 'id = $1', [room.body.id]), 1);
+      assert.equal(await countRows(t, 'sessions', 'id = $1', [session.body.id]), 1);
+
+      await t.http.delete(`/api/sessions/${session.body.id}/`).set(bearer(token)).expect(204);
+      await t.http.delete(`/api/rooms/${room.body.id}/`).set(bearer(token)).expect(204);
+
+      // An event with rooms and sessions is still deleted whole: the check runs at the end of the statement.
+      const room2 = await t.http
+        .post('/api/rooms/')
+        .set(bearer(token))
+        .send({ name: uniq('Hall '), capacity: 10 });
+      await t.http
+        .post('/api/sessions/')
+        .set(bearer(token))
+        .send({
+          room_id: room2.body.id,
+          title: uniq('Talk '),
+          start_time: start.toISOString(),
+          end_time: new Date(start.getTime() + 3_600_000).toISOString(),
+        })
+        .expect(201);
+      await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(token)).expect(204);
+      assert.equal(await countRows(t, 'sessions', 'event_id = $1', [w.event.id]), 0);
+      assert.equal(await countRows(t, 'rooms', 'event_id = $1', [w.event.id]), 0);
+    });
+  });
 });

@@ -112,9 +112,18 @@ export class RoomsService {
     return this.get(eventId, id);
   }
 
+  /** The sessions' foreign key decides: a room that still has sessions is a 409, even if one is added meanwhile. */
   async remove(eventId: string, id: string): Promise<void> {
-    const result = await this.rooms.delete({ id, eventId });
-    if (!result.affected) throw notFound('Room');
+    try {
+      const result = await this.rooms.delete({ id, eventId });
+      if (!result.affected) throw notFound('Room');
+    } catch (error) {
+      const violation = constraintViolation(error);
+      if (violation?.kind === 'foreign_key' && violation.constraint === 'fk_sessions_room_id') {
+        throw conflict(RoomErrors.HAS_SESSIONS, 'This room still has sessions: move or delete them first');
+      }
+      throw error;
+    }
   }
 
   /** The unique (event, name) index decides, so two concurrent creations of one name cannot both succeed. */

@@ -35,7 +35,8 @@ export class EventSession extends BaseEntity {
   @Column({ type: 'uuid' })
   roomId: string;
 
-  @ManyToOne(() => Room, { onDelete: 'CASCADE' })
+  /** NO ACTION: a room with sessions cannot be deleted on its own (409), yet deleting the event removes both. */
+  @ManyToOne(() => Room, { onDelete: 'NO ACTION' })
   @JoinColumn({ name: 'room_id' })
   room?: Room;
 
