@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -39,6 +40,14 @@ export class ListQueryDto {
   @IsString()
   @MaxLength(64)
   ordering?: string;
+}
+
+/** A list of event-owned objects: also accepts `?event=`, which must name the token's event (`assertEventFilter`). */
+export class ScopedListQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Must name the event of the token' })
+  @IsOptional()
+  @IsUUID()
+  event?: string;
 }
 
 export interface Page<T> {
@@ -104,4 +113,25 @@ export function orderingValues(fields: string[]): string[] {
 /** Escapes `%`, `_` and `\\` so that user search text matches literally inside ILIKE. */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * One page of a list query: the requested order with the row id as tie-break (so pages are stable), the count, and
+ * the `{count, next, previous, results}` envelope. Every paginated list goes through here.
+ */
+export async function pageOf<E extends ObjectLiteral, T>(
+  qb: SelectQueryBuilder<E>,
+  [column, direction]: [string, 'ASC' | 'DESC'],
+  query: Pick<ListQueryDto, 'page' | 'page_size'>,
+  request: FastifyRequest,
+  toResults: (rows: E[]) => T[] | Promise<T[]>,
+): Promise<Page<T>> {
+  const window = pageWindow(query);
+  const [rows, count] = await qb
+    .orderBy(column, direction)
+    .addOrderBy(`${qb.alias}.id`, 'ASC')
+    .skip(window.offset)
+    .take(window.pageSize)
+    .getManyAndCount();
+  return toPage(request, window, count, await toResults(rows));
 }

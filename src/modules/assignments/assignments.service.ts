@@ -7,7 +7,7 @@ import { assertEventFilter } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
 import { AppException, conflict, notFound } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
-import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { UsersService } from '../users/users.service';
 import { AssignmentErrors } from './assignments.errors';
 import {
@@ -101,7 +101,6 @@ export class AssignmentsService {
 
   async list(eventId: string, query: AssignmentListQueryDto, request: FastifyRequest): Promise<Page<AssignmentDto>> {
     assertEventFilter(query.event, eventId);
-    const window = pageWindow(query);
     const qb = this.assignments
       .createQueryBuilder('a')
       .innerJoinAndMapOne('a.user', 'users', 'u', 'u.id = a.user_id')
@@ -113,17 +112,7 @@ export class AssignmentsService {
         s: `%${escapeLike(query.search)}%`,
       });
     }
-    const [column, direction] = orderingOf(query.ordering, ORDER_COLUMNS, ['a.assignedAt', 'ASC']);
-    const [rows, count] = await qb
-      .orderBy(column, direction)
-      .addOrderBy('a.id', 'ASC')
-      .skip(window.offset)
-      .take(window.pageSize)
-      .getManyAndCount();
-    return toPage(
-      request,
-      window,
-      count,
+    return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['a.assignedAt', 'ASC']), query, request, (rows) =>
       rows.map((a) => AssignmentDto.from(a as UserEventAssignment & { user: never })),
     );
   }

@@ -5,7 +5,7 @@ import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeor
 import type { AuthContext } from '../../common/auth/auth-context';
 import type { EventRole } from '../../common/auth/event-role';
 import { notFound, validationFailed } from '../../common/errors/app.exception';
-import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { FilesService } from '../files/files.service';
 import { RoomsService } from '../rooms/rooms.service';
@@ -47,7 +47,6 @@ export class EventsService {
     request: FastifyRequest,
     only?: EventStatus,
   ): Promise<Page<EventDto>> {
-    const window = pageWindow(query);
     const qb = this.visibleTo(auth);
     const status = only ?? query.status;
     if (status) qb.andWhere(STATUS_SQL[status]);
@@ -56,14 +55,9 @@ export class EventsService {
         s: `%${escapeLike(query.search)}%`,
       });
     }
-    const [column, direction] = orderingOf(query.ordering, ORDER_COLUMNS, ['e.startDate', 'ASC']);
-    const [rows, count] = await qb
-      .orderBy(column, direction)
-      .addOrderBy('e.id', 'ASC')
-      .skip(window.offset)
-      .take(window.pageSize)
-      .getManyAndCount();
-    return toPage(request, window, count, await this.toDtos(rows));
+    return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['e.startDate', 'ASC']), query, request, (rows) =>
+      this.toDtos(rows),
+    );
   }
 
   /** The events a user holds an active role in, with that role: the login choice and `my-events/`. */

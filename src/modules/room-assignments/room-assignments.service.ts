@@ -6,7 +6,7 @@ import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { AppException, notFound, validationFailed, type FieldErrors } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
-import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { RoomsService } from '../rooms/rooms.service';
 import {
@@ -79,7 +79,9 @@ export class RoomAssignmentsService {
         s: `%${escapeLike(query.search)}%`,
       });
     }
-    return this.page(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['ra.startTime', 'ASC']), query, request);
+    return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['ra.startTime', 'ASC']), query, request, (rows) =>
+      rows.map((a) => RoomAssignmentDto.from(a as RoomAssignmentWithNames)),
+    );
   }
 
   /** `mine/`: the caller's own shifts in the token's event. */
@@ -90,7 +92,9 @@ export class RoomAssignmentsService {
     request: FastifyRequest,
   ): Promise<Page<RoomAssignmentDto>> {
     const qb = this.withNames(eventId).andWhere('ra.user_id = :userId', { userId: caller.userId });
-    return this.page(qb, ['ra.startTime', 'ASC'], query, request);
+    return pageOf(qb, ['ra.startTime', 'ASC'], query, request, (rows) =>
+      rows.map((a) => RoomAssignmentDto.from(a as RoomAssignmentWithNames)),
+    );
   }
 
   async get(eventId: string, id: string): Promise<RoomAssignmentDto> {
@@ -207,27 +211,6 @@ export class RoomAssignmentsService {
 
   private covering(qb: SelectQueryBuilder<RoomAssignment>, at: Date): SelectQueryBuilder<RoomAssignment> {
     return qb.andWhere('ra.start_time <= :at AND ra.end_time > :at', { at });
-  }
-
-  private async page(
-    qb: SelectQueryBuilder<RoomAssignment>,
-    [column, direction]: [string, 'ASC' | 'DESC'],
-    query: MyRoomAssignmentsQueryDto,
-    request: FastifyRequest,
-  ): Promise<Page<RoomAssignmentDto>> {
-    const window = pageWindow(query);
-    const [rows, count] = await qb
-      .orderBy(column, direction)
-      .addOrderBy('ra.id', 'ASC')
-      .skip(window.offset)
-      .take(window.pageSize)
-      .getManyAndCount();
-    return toPage(
-      request,
-      window,
-      count,
-      rows.map((a) => RoomAssignmentDto.from(a as RoomAssignmentWithNames)),
-    );
   }
 }
 

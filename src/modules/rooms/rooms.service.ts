@@ -6,7 +6,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { conflict, notFound } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
-import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { RoomDto, type CreateRoomDto, type RoomListQueryDto, type UpdateRoomDto } from './dto/room.dto';
 import { Room } from './entities/room.entity';
 import { RoomErrors } from './rooms.errors';
@@ -47,7 +47,6 @@ export class RoomsService {
 
   async list(eventId: string, query: RoomListQueryDto, request: FastifyRequest): Promise<Page<RoomDto>> {
     assertEventFilter(query.event, eventId);
-    const window = pageWindow(query);
     const qb = this.rooms.createQueryBuilder('r').where('r.event_id = :eventId', { eventId });
     if (query.is_active !== undefined) qb.andWhere('r.is_active = :active', { active: query.is_active });
     if (query.search) {
@@ -55,14 +54,9 @@ export class RoomsService {
         s: `%${escapeLike(query.search)}%`,
       });
     }
-    const [column, direction] = orderingOf(query.ordering, ORDER_COLUMNS, ['r.name', 'ASC']);
-    const [rows, count] = await qb
-      .orderBy(column, direction)
-      .addOrderBy('r.id', 'ASC')
-      .skip(window.offset)
-      .take(window.pageSize)
-      .getManyAndCount();
-    return toPage(request, window, count, rows.map(RoomDto.from));
+    return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['r.name', 'ASC']), query, request, (rows) =>
+      rows.map(RoomDto.from),
+    );
   }
 
   async get(eventId: string, id: string): Promise<RoomDto> {

@@ -6,7 +6,7 @@ import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { AppException, conflict, forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
-import { escapeLike, orderingOf, pageWindow, toPage, type Page } from '../../common/pagination/pagination';
+import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { RoomAssignmentsService } from '../room-assignments/room-assignments.service';
 import type { Room } from '../rooms/entities/room.entity';
 import { RoomsService } from '../rooms/rooms.service';
@@ -41,7 +41,9 @@ export class SessionsService {
     assertEventFilter(query.event, eventId);
     const qb = this.filtered(eventId, query);
     if (query.room) qb.andWhere('s.room_id = :room', { room: query.room });
-    return this.page(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['s.startTime', 'ASC']), query, request);
+    return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['s.startTime', 'ASC']), query, request, (rows) =>
+      rows.map((s) => SessionDto.from(s as SessionWithRoom)),
+    );
   }
 
   /** `GET /api/rooms/{id}/sessions/`: a room of another event is a 404, like the room itself. */
@@ -53,7 +55,9 @@ export class SessionsService {
   ): Promise<Page<SessionDto>> {
     const room = await this.rooms.getInEvent(eventId, roomId);
     const qb = this.filtered(eventId, query).andWhere('s.room_id = :room', { room: room.id });
-    return this.page(qb, ['s.startTime', 'ASC'], query, request);
+    return pageOf(qb, ['s.startTime', 'ASC'], query, request, (rows) =>
+      rows.map((s) => SessionDto.from(s as SessionWithRoom)),
+    );
   }
 
   async get(eventId: string, id: string): Promise<SessionDto> {
@@ -199,27 +203,6 @@ export class SessionsService {
       qb.andWhere('(s.title ILIKE :s OR s.speaker_name ILIKE :s)', { s: `%${escapeLike(query.search)}%` });
     }
     return qb;
-  }
-
-  private async page(
-    qb: SelectQueryBuilder<EventSession>,
-    [column, direction]: [string, 'ASC' | 'DESC'],
-    query: RoomSessionListQueryDto,
-    request: FastifyRequest,
-  ): Promise<Page<SessionDto>> {
-    const window = pageWindow(query);
-    const [rows, count] = await qb
-      .orderBy(column, direction)
-      .addOrderBy('s.id', 'ASC')
-      .skip(window.offset)
-      .take(window.pageSize)
-      .getManyAndCount();
-    return toPage(
-      request,
-      window,
-      count,
-      rows.map((s) => SessionDto.from(s as SessionWithRoom)),
-    );
   }
 
   /** `room_id` is body input: a room of another event (or none) is a 400 naming the field, not a 404 of the route. */

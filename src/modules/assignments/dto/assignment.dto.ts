@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { QueryBoolean } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
 import type { User } from '../../users/entities/user.entity';
 import { fullName } from '../../users/users.service';
 import type { UserEventAssignment } from '../entities/user-event-assignment.entity';
@@ -84,7 +84,7 @@ export class UpdateAssignmentDto extends PartialType(ReplaceAssignmentDto, { ski
 
 export const ASSIGNMENT_ORDERING = ['assigned_at', 'role', 'email', 'last_name'] as const;
 
-export class AssignmentListQueryDto extends ListQueryDto {
+export class AssignmentListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: EVENT_ROLES })
   @IsOptional()
   @IsIn(EVENT_ROLES)
@@ -95,11 +95,6 @@ export class AssignmentListQueryDto extends ListQueryDto {
   @QueryBoolean()
   @IsBoolean()
   is_active?: boolean;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Must name the event of the token' })
-  @IsOptional()
-  @IsUUID()
-  event?: string;
 
   @ApiPropertyOptional({ enum: orderingValues([...ASSIGNMENT_ORDERING]) })
   @IsOptional()

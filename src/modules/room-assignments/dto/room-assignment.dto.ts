@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsUUID } from 'class-validator';
 import { IfPresent, IsoDateTime, QueryBoolean } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import { ListQueryDto, orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
 import type { Room } from '../../rooms/entities/room.entity';
 import type { User } from '../../users/entities/user.entity';
 import { fullName } from '../../users/users.service';
@@ -43,7 +43,7 @@ export class UpdateRoomAssignmentDto extends PartialType(CreateRoomAssignmentDto
 
 export const ROOM_ASSIGNMENT_ORDERING = ['start_time', 'created_at'] as const;
 
-export class RoomAssignmentListQueryDto extends ListQueryDto {
+export class RoomAssignmentListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
@@ -69,11 +69,6 @@ export class RoomAssignmentListQueryDto extends ListQueryDto {
   @IsOptional()
   @IsoDateTime()
   active_at?: Date;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Must name the event of the token' })
-  @IsOptional()
-  @IsUUID()
-  event?: string;
 
   @ApiPropertyOptional({ enum: orderingValues([...ROOM_ASSIGNMENT_ORDERING]) })
   @IsOptional()

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IfPresent, QueryBoolean } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
 import type { Room } from '../entities/room.entity';
 
 export const MAX_ROOM_CAPACITY = 100_000;
@@ -49,17 +49,12 @@ export class UpdateRoomDto extends PartialType(CreateRoomDto, { skipNullProperti
 
 export const ROOM_ORDERING = ['name', 'capacity', 'created_at'] as const;
 
-export class RoomListQueryDto extends ListQueryDto {
+export class RoomListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @QueryBoolean()
   @IsBoolean()
   is_active?: boolean;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Must name the event of the token' })
-  @IsOptional()
-  @IsUUID()
-  event?: string;
 
   @ApiPropertyOptional({ enum: orderingValues([...ROOM_ORDERING]), default: 'name' })
   @IsOptional()

@@ -16,7 +16,7 @@ import {
   Min,
 } from 'class-validator';
 import { IfPresent, IsoDateTime } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
 import type { Room } from '../../rooms/entities/room.entity';
 import {
   SESSION_STATUSES,
@@ -149,7 +149,7 @@ export class UpdateSessionDto extends PartialType(CreateSessionDto, { skipNullPr
 
 export const SESSION_ORDERING = ['start_time', 'title', 'created_at'] as const;
 
-export class SessionListQueryDto extends ListQueryDto {
+export class SessionListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Sessions of this room' })
   @IsOptional()
   @IsUUID()
@@ -170,11 +170,6 @@ export class SessionListQueryDto extends ListQueryDto {
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' })
   @IsISO8601({ strict: true }, { message: 'date must be a valid YYYY-MM-DD date' })
   date?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Must name the event of the token' })
-  @IsOptional()
-  @IsUUID()
-  event?: string;
 
   @ApiPropertyOptional({ enum: orderingValues([...SESSION_ORDERING]) })
   @IsOptional()
