@@ -8,9 +8,12 @@ import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
 import { HealthModule } from './modules/health/health.module';
+import { ParticipantsModule } from './modules/participants/participants.module';
 import { RoomAssignmentsModule } from './modules/room-assignments/room-assignments.module';
 import { RoomsModule } from './modules/rooms/rooms.module';
+import { SessionAccessModule } from './modules/session-access/session-access.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
+import { StatsModule } from './modules/stats/stats.module';
 import { UsersModule } from './modules/users/users.module';
 
 @Module({})
@@ -37,6 +40,9 @@ export class AppModule {
         RoomsModule,
         SessionsModule,
         RoomAssignmentsModule,
+        ParticipantsModule,
+        SessionAccessModule,
+        StatsModule,
         HealthModule,
       ],
     };

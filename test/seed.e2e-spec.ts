@@ -1,14 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVENT_ROLES } from '../src/common/auth/event-role';
-import { DEMO_ACCOUNTS, DEMO_EVENTS, DEMO_PASSWORD, seedDemo, type DemoSeedResult } from '../src/seed/demo.seeder';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_EVENTS,
+  DEMO_PASSWORD,
+  DEMO_VISITORS,
+  seedDemo,
+  type DemoSeedResult,
+} from '../src/seed/demo.seeder';
 import { countRows } from './helpers/factories';
-import { bootTestApp, type TestApp } from './helpers/test-app';
+import { bootTestApp, TEST_QR_SECRET, type TestApp } from './helpers/test-app';
 
 // The suite's database is shared with specs running in parallel: count only the seed's own rows.
 const EMAILS = DEMO_ACCOUNTS.map((a) => a.email);
 const KEYS = DEMO_EVENTS.map((e) => e.key);
 const MEMBERSHIPS = DEMO_ACCOUNTS.reduce((n, a) => n + a.memberships.length, 0);
+const qrKey = Buffer.from(TEST_QR_SECRET);
+const NOTHING = { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0, participants: 0, session_access: 0 };
 
 describe('seed:demo', () => {
   let t: TestApp;
@@ -18,7 +27,7 @@ describe('seed:demo', () => {
   // Every test leaves the demo seeded, as this first run does.
   before(async () => {
     t = await bootTestApp();
-    first = await seedDemo(t.db, { now });
+    first = await seedDemo(t.db, { now, qrKey });
   });
   after(() => t.close());
 
@@ -34,16 +43,20 @@ describe('seed:demo', () => {
   const login = (email: string) => t.http.post('/api/auth/login').send({ email, password: DEMO_PASSWORD }).expect(200);
 
   it('creates its rows once and nothing on a second run', async () => {
+    // Per event: 20 visitors; badges for its participant, exposant and visitors (multi@ is a participant of event1);
+    // five atelier rights.
     assert.deepEqual(first.created, {
       events: 3,
-      users: EMAILS.length,
-      assignments: MEMBERSHIPS,
+      users: EMAILS.length + 3 * DEMO_VISITORS,
+      assignments: MEMBERSHIPS + 3 * DEMO_VISITORS,
       rooms: 9,
       sessions: 10,
+      participants: 3 * (2 + DEMO_VISITORS) + 1,
+      session_access: 15,
     });
-    const second = await seedDemo(t.db, { now });
-    assert.deepEqual(second.created, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
-    assert.deepEqual(second.restored, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+    const second = await seedDemo(t.db, { now, qrKey });
+    assert.deepEqual(second.created, NOTHING);
+    assert.deepEqual(second.restored, NOTHING);
     assert.deepEqual(second.logins, first.logins);
 
     assert.equal(await demoEvents(), 3);
@@ -57,7 +70,7 @@ describe('seed:demo', () => {
     const perEvent: { key: string; roles: string[] }[] = await t.db.query(
       `SELECT e.metadata ->> 'demo_seed' AS key, array_agg(a.role ORDER BY a.role) AS roles
          FROM user_event_assignments a JOIN users u ON u.id = a.user_id JOIN events e ON e.id = a.event_id
-        WHERE u.email LIKE '%@event_.demo' AND e.metadata ->> 'demo_seed' = ANY($1)
+        WHERE u.email LIKE '%@event_.demo' AND u.email NOT LIKE 'visitor%' AND e.metadata ->> 'demo_seed' = ANY($1)
         GROUP BY 1 ORDER BY 1`,
       [KEYS],
     );
@@ -67,7 +80,7 @@ describe('seed:demo', () => {
       { key: 'event2', roles },
       { key: 'event3', roles },
     ]);
-    assert.deepEqual(second.notYetSeeded, ['participants (badges)', 'paid atelier access']);
+    assert.deepEqual(second.notYetSeeded, []);
   });
 
   it('gives every event three rooms and its sessions; the running one has a session live now and a paid atelier', async () => {
@@ -90,6 +103,27 @@ describe('seed:demo', () => {
         ['event3', 3, 3, 0, '5000.00'],
       ],
     );
+  });
+
+  it('gives every participant and exposant a badge, and each atelier five rights holding five seats', async () => {
+    const rows: { key: string; members: string; badges: string; rights: string; seats: number }[] = await t.db.query(
+      `SELECT e.metadata ->> 'demo_seed' AS key,
+              (SELECT count(*) FROM user_event_assignments a
+                WHERE a.event_id = e.id AND a.role IN ('participant', 'exposant')) AS members,
+              (SELECT count(*) FROM participants p JOIN user_event_assignments a
+                   ON a.event_id = p.event_id AND a.user_id = p.user_id
+                WHERE p.event_id = e.id AND a.role IN ('participant', 'exposant')) AS badges,
+              (SELECT count(*) FROM session_access sa WHERE sa.event_id = e.id) AS rights,
+              (SELECT seats_taken FROM sessions s WHERE s.event_id = e.id AND s.metadata ->> 'demo_seed' = 'atelier')
+                AS seats
+         FROM events e WHERE e.metadata ->> 'demo_seed' IS NOT NULL ORDER BY 1`,
+    );
+    for (const row of rows) {
+      assert.ok(Number(row.members) >= 2 + DEMO_VISITORS, `${row.key}: ${row.members} members`);
+      assert.equal(row.badges, row.members, `${row.key}: every participant and exposant has a badge`);
+      assert.equal(Number(row.rights), 5, row.key);
+      assert.equal(row.seats, 5, `${row.key}: pending, paid and free rights each hold a seat`);
+    }
   });
 
   it('logs a seeded single-event user straight into its event, with its role', async () => {
@@ -131,9 +165,9 @@ describe('seed:demo', () => {
       .send({ email: 'participant@event2.demo', password: DEMO_PASSWORD })
       .expect(401);
 
-    const result = await seedDemo(t.db, { now });
-    assert.deepEqual(result.created, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
-    assert.deepEqual(result.restored, { events: 1, users: 1, assignments: 1, rooms: 0, sessions: 0 });
+    const result = await seedDemo(t.db, { now, qrKey });
+    assert.deepEqual(result.created, NOTHING);
+    assert.deepEqual(result.restored, { ...NOTHING, events: 1, users: 1, assignments: 1 });
     assert.equal((await login('participant@event2.demo')).body.role, 'participant');
     assert.equal((await login('organisateur@event3.demo')).body.role, 'organisateur');
     assert.equal(result.events[0]?.status, 'active');
@@ -141,10 +175,12 @@ describe('seed:demo', () => {
 
   it('moves the sessions with the events when a later run shifts the dates (runs last: it moves the clock)', async () => {
     const tomorrow = new Date(now.getTime() + 86_400_000);
-    const result = await seedDemo(t.db, { now: tomorrow });
-    assert.deepEqual(result.created, { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+    const result = await seedDemo(t.db, { now: tomorrow, qrKey });
+    assert.deepEqual(result.created, NOTHING);
     assert.equal(result.restored.events, 3);
     assert.equal(result.restored.sessions, 10);
+    // The ateliers moved with their events, and their rights (and seats) with them.
+    assert.equal(result.restored.session_access, 15);
     const live: { n: string }[] = await t.db.query(
       `SELECT count(*) AS n FROM sessions s JOIN events e ON e.id = s.event_id
         WHERE e.metadata ->> 'demo_seed' = 'event1' AND s.status = 'live' AND s.start_time <= $1 AND $1 < s.end_time`,

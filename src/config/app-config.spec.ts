@@ -37,11 +37,28 @@ describe('configuration', () => {
       problems.some((p) => p.startsWith('DATABASE_URL is required')),
       problems.join(),
     );
+    assert.ok(
+      problems.some((p) => p.startsWith('QR_SECRET is required')),
+      problems.join(),
+    );
   });
 
-  it('starts in production with both', () => {
-    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://u@h/db' });
+  it('starts in production with all three', () => {
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(40),
+      QR_SECRET: 'q'.repeat(40),
+      DATABASE_URL: 'postgres://u@h/db',
+    });
     assert.equal(c.jwtSecretGenerated, false);
+    assert.equal(c.qrSecret, 'q'.repeat(40));
+  });
+
+  it('keeps the QR key in a file outside production, and refuses a short one', () => {
+    const c = loadConfig({});
+    assert.equal(c.qrSecret, null);
+    assert.equal(c.qrSecretFile, '.data/qr-secret.key');
+    assert.ok(problemsOf({ QR_SECRET: 'short' })[0]?.startsWith('QR_SECRET must be at least 32'));
   });
 
   it('collects every bad value in one error', () => {

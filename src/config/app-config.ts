@@ -31,6 +31,9 @@ export interface AppConfig {
   trustProxy: boolean;
   /** Client-side limit on one database query, so a hung database answers 503 instead of hanging requests. */
   dbQueryTimeoutMs: number;
+  /** Key from which badge QR secrets are derived (HMAC); null → kept in `qrSecretFile`, created on first use. */
+  qrSecret: string | null;
+  qrSecretFile: string;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +129,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push('JWT_SECRET must be at least 32 characters');
   }
 
+  const qrSecret = str('QR_SECRET');
+  if (qrSecret === null && production) {
+    problems.push('QR_SECRET is required when NODE_ENV=production (every instance must derive the same badge codes)');
+  } else if (qrSecret !== null && qrSecret.length < 32) {
+    problems.push('QR_SECRET must be at least 32 characters');
+  }
+
   const adminEmail = str('ADMIN_EMAIL');
   const adminPassword = str('ADMIN_PASSWORD');
   if ((adminEmail === null) !== (adminPassword === null)) {
@@ -170,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     swaggerEnabled: (str('SWAGGER') ?? 'on') !== 'off',
     trustProxy: bool('TRUST_PROXY', false),
     dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 15000, 100, 3_600_000),
+    qrSecret,
+    qrSecretFile: str('QR_SECRET_FILE') ?? '.data/qr-secret.key',
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

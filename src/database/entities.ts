@@ -3,8 +3,11 @@ import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
+import { Participant } from '../modules/participants/entities/participant.entity';
+import { RevokedQrCode } from '../modules/participants/entities/revoked-qr-code.entity';
 import { RoomAssignment } from '../modules/room-assignments/entities/room-assignment.entity';
 import { Room } from '../modules/rooms/entities/room.entity';
+import { SessionAccess } from '../modules/session-access/entities/session-access.entity';
 import { EventSession } from '../modules/sessions/entities/event-session.entity';
 import { User } from '../modules/users/entities/user.entity';
 
@@ -19,4 +22,7 @@ export const ENTITIES = [
   Room,
   EventSession,
   RoomAssignment,
+  Participant,
+  RevokedQrCode,
+  SessionAccess,
 ];

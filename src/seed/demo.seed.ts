@@ -10,14 +10,16 @@ import { loadConfigOrExit, type AppConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source';
 import { resolveDatabase } from '../database/database-url';
 import { runMigrations } from '../database/migrate';
-import { DEMO_PASSWORD, seedDemo, type DemoSeedCounts, type DemoSeedResult } from './demo.seeder';
+import { loadQrKey } from '../modules/participants/qr-key';
+import { DEMO_PASSWORD, DEMO_VISITORS, seedDemo, type DemoSeedCounts, type DemoSeedResult } from './demo.seeder';
 import { formatLoginsTable } from './logins-table';
 
 /** Demo accounts share a published password and one of them is staff: production needs an explicit yes. */
 const ALLOW_PRODUCTION = '--allow-production';
 
 const counts = (c: DemoSeedCounts) =>
-  `${c.events} events, ${c.users} users, ${c.assignments} event roles, ${c.rooms} rooms, ${c.sessions} sessions`;
+  `${c.events} events, ${c.users} users, ${c.assignments} event roles, ${c.rooms} rooms, ${c.sessions} sessions, ` +
+  `${c.participants} badges, ${c.session_access} atelier rights`;
 
 function report(result: DemoSeedResult, database: string): string {
   const emails = new Set(result.logins.map((l) => l.email));
@@ -29,8 +31,13 @@ function report(result: DemoSeedResult, database: string): string {
       `restored ${counts(result.restored)} to the demo state.`,
     '',
     formatLoginsTable(result.logins),
-    `Not seeded yet (no tables in the schema): ${result.notYetSeeded.join(', ')}.`,
-    '  -> extend src/seed/demo.seeder.ts at "EXTEND HERE" when their modules land.',
+    ...(result.notYetSeeded.length > 0
+      ? [
+          `Not seeded yet (no tables in the schema): ${result.notYetSeeded.join(', ')}.`,
+          '  -> extend src/seed/demo.seeder.ts at "EXTEND HERE" when their modules land.',
+        ]
+      : []),
+    `Each event also has ${DEMO_VISITORS} visitors (visitor01@event1.demo...) without password: register to claim one.`,
     'Log in with POST /api/auth/login; a user with several events (multi@makeplus.demo) first picks one.',
     '',
   ].join('\n');
@@ -55,7 +62,8 @@ async function run(config: AppConfig): Promise<void> {
     try {
       const applied = await runMigrations(dataSource);
       if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'Applied migrations');
-      const result = await seedDemo(dataSource);
+      const qrKey = loadQrKey(config, (m) => logger.warn(m));
+      const result = await seedDemo(dataSource, { qrKey });
       const where = database.embedded ? `embedded PostgreSQL in ${config.embeddedDbDir}` : 'DATABASE_URL';
       await new Promise<void>((done) => process.stdout.write(report(result, where), () => done()));
     } finally {

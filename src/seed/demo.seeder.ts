@@ -2,7 +2,10 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { EVENT_ROLES, type EventRole } from '../common/auth/event-role';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
 import { Event, eventStatus, type EventStatus } from '../modules/events/entities/event.entity';
+import { BADGE_ROLES, BadgeIssuer } from '../modules/participants/badge-issuer';
 import { Room } from '../modules/rooms/entities/room.entity';
+import type { PaymentStatus } from '../modules/session-access/entities/session-access.entity';
+import { TAKE_SEAT } from '../modules/session-access/session-access.service';
 import type { SessionStatus, SessionType } from '../modules/sessions/entities/event-session.entity';
 import { User } from '../modules/users/entities/user.entity';
 import { PasswordHasher } from '../modules/users/password-hasher';
@@ -11,7 +14,7 @@ import { PasswordHasher } from '../modules/users/password-hasher';
 export const DEMO_PASSWORD = 'makeplus-demo';
 
 /** Demo content that has no table yet; announced by the CLI until the seed below is extended. */
-export const NOT_YET_SEEDED = ['participants (badges)', 'paid atelier access'] as const;
+export const NOT_YET_SEEDED: readonly string[] = [];
 
 /** Next to the migration lock (727_001): two seeders at once run one after the other. */
 const SEED_LOCK_ID = 727_002;
@@ -123,6 +126,10 @@ export interface DemoSeedCounts {
   assignments: number;
   rooms: number;
   sessions: number;
+  /** Badges. */
+  participants: number;
+  /** Atelier rights. */
+  session_access: number;
 }
 
 export interface DemoSeedResult {
@@ -136,7 +143,46 @@ export interface DemoSeedResult {
   notYetSeeded: readonly string[];
 }
 
-const zero = (): DemoSeedCounts => ({ events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0 });
+const zero = (): DemoSeedCounts => ({
+  events: 0,
+  users: 0,
+  assignments: 0,
+  rooms: 0,
+  sessions: 0,
+  participants: 0,
+  session_access: 0,
+});
+
+/** Visitors per event: password-less participant accounts (claimable by registering) that fill the lists. */
+export const DEMO_VISITORS = 20;
+const VISITOR_NAMES = [
+  ['Nadia', 'Bouzid'],
+  ['Samir', 'Khelifi'],
+  ['Lina', 'Mansouri'],
+  ['Omar', 'Ait Ahmed'],
+  ['Yasmine', 'Cherif'],
+  ['Rachid', 'Belkacem'],
+  ['Imane', 'Saadi'],
+  ['Walid', 'Hamidi'],
+  ['Sara', 'Bensalem'],
+  ['Mehdi', 'Zerrouki'],
+] as const;
+
+export const visitorEmail = (event: DemoEventKey, n: number): string =>
+  `visitor${String(n).padStart(2, '0')}@${event}.demo`;
+
+/** Who holds a right to each event's atelier, and how it was paid. */
+const DEMO_ATELIER_ACCESS: readonly {
+  who: (event: DemoEventKey) => string;
+  status: PaymentStatus;
+  amount: string | null;
+}[] = [
+  { who: (e) => `participant@${e}.demo`, status: 'paid', amount: '5000.00' },
+  { who: (e) => visitorEmail(e, 1), status: 'paid', amount: '5000.00' },
+  { who: (e) => visitorEmail(e, 2), status: 'paid', amount: '5000.00' },
+  { who: (e) => visitorEmail(e, 3), status: 'pending', amount: null },
+  { who: (e) => visitorEmail(e, 4), status: 'free', amount: null },
+];
 
 /** The same three rooms in every demo event. */
 export const DEMO_ROOMS = [
@@ -220,8 +266,12 @@ function eventDates(spec: DemoEventSpec, now: Date): { startDate: Date; endDate:
  * `demo_seed` key in an event's metadata, created when missing and put back to the demo state when they drifted, so
  * that the printed logins always work. Everything happens in one transaction.
  */
-export async function seedDemo(dataSource: DataSource, options: { now?: Date } = {}): Promise<DemoSeedResult> {
+export async function seedDemo(
+  dataSource: DataSource,
+  options: { now?: Date; qrKey: Buffer },
+): Promise<DemoSeedResult> {
   const now = options.now ?? new Date();
+  const issuer = new BadgeIssuer(options.qrKey);
   const hasher = new PasswordHasher();
   const created = zero();
   const restored = zero();
@@ -248,14 +298,21 @@ export async function seedDemo(dataSource: DataSource, options: { now?: Date } =
     for (const spec of DEMO_EVENTS) {
       const event = events.get(spec.key) as Event;
       const rooms = await ensureRooms(manager, event.id, created, restored);
-      await ensureSessions(manager, event, rooms, now, spec.key === 'event1', created, restored);
+      const replaced = await ensureSessions(manager, event, rooms, now, spec.key === 'event1', created, restored);
+      await ensureVisitors(manager, event.id, spec.key, created);
+      // Every participant and exposant of the demo (accounts and visitors) has a badge.
+      const members: { user_id: string }[] = await manager.query(
+        'SELECT user_id FROM user_event_assignments WHERE event_id = $1 AND role = ANY($2::text[])',
+        [event.id, BADGE_ROLES],
+      );
+      const issued = await issuer.ensure(
+        manager,
+        event.id,
+        members.map((m) => m.user_id),
+      );
+      created.participants += issued.length;
+      await ensureAtelierAccess(manager, event.id, spec.key, replaced.has('atelier') ? restored : created);
     }
-
-    // ── EXTEND HERE ──────────────────────────────────────────────────────────────────────────────────────────────
-    // Participants (badges) and paid atelier access have no tables yet. When their modules land, seed them here for
-    // each demo event, idempotently (fixed badge ids, insert-or-ignore on their unique keys), count them in
-    // `created`/`restored`, and drop them from NOT_YET_SEEDED so the CLI stops announcing them.
-    // ─────────────────────────────────────────────────────────────────────────────────────────────────────────────
 
     const summary = (key: DemoEventKey) => {
       const event = events.get(key) as Event;
@@ -464,8 +521,9 @@ async function ensureSessions(
   running: boolean,
   created: DemoSeedCounts,
   restored: DemoSeedCounts,
-): Promise<void> {
+): Promise<Set<string>> {
   const specs = DEMO_SESSIONS.filter((s) => running || !s.live);
+  const replaced = new Set<string>();
   const existing: { id: string; key: string; start_time: Date; end_time: Date; status: SessionStatus }[] =
     await manager.query(
       `SELECT id, metadata ->> 'demo_seed' AS key, start_time, end_time, status FROM sessions
@@ -510,7 +568,70 @@ async function ensureSessions(
       ],
     );
     if (result.length === 0) continue;
-    if (drifted.length > 0 && existing.some((e) => e.key === spec.key)) restored.sessions += 1;
-    else created.sessions += 1;
+    if (drifted.length > 0 && existing.some((e) => e.key === spec.key)) {
+      restored.sessions += 1;
+      replaced.add(spec.key);
+    } else created.sessions += 1;
+  }
+  return replaced;
+}
+
+/** Password-less visitor accounts, each a participant of the event. */
+async function ensureVisitors(
+  manager: EntityManager,
+  eventId: string,
+  key: DemoEventKey,
+  created: DemoSeedCounts,
+): Promise<void> {
+  const emails = Array.from({ length: DEMO_VISITORS }, (_, i) => visitorEmail(key, i + 1));
+  const names = emails.map((_, i) => VISITOR_NAMES[i % VISITOR_NAMES.length] as readonly [string, string]);
+  const users: unknown[] = await manager.query(
+    `INSERT INTO users (email, first_name, last_name) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT (email) DO NOTHING RETURNING id`,
+    [emails, names.map((n) => n[0]), names.map((n) => n[1])],
+  );
+  created.users += users.length;
+  const memberships: unknown[] = await manager.query(
+    `INSERT INTO user_event_assignments (event_id, user_id, role)
+     SELECT $1, id, 'participant' FROM users WHERE email = ANY($2::text[])
+     ON CONFLICT (event_id, user_id) DO NOTHING RETURNING id`,
+    [eventId, emails],
+  );
+  created.assignments += memberships.length;
+}
+
+/**
+ * Rights to the event's atelier (see DEMO_ATELIER_ACCESS), each with its seat. Missing rows only: the seed holds its
+ * advisory lock, so the check-then-insert cannot race another seeder. A holder who is no longer a participant (role
+ * changed during a demo) is skipped.
+ */
+async function ensureAtelierAccess(
+  manager: EntityManager,
+  eventId: string,
+  key: DemoEventKey,
+  counts: DemoSeedCounts,
+): Promise<void> {
+  const atelier: { id: string }[] = await manager.query(
+    `SELECT id FROM sessions WHERE event_id = $1 AND metadata ->> 'demo_seed' = 'atelier'`,
+    [eventId],
+  );
+  const sessionId = atelier[0]?.id;
+  if (!sessionId) return;
+  for (const grant of DEMO_ATELIER_ACCESS) {
+    const holders: { id: string; has: boolean }[] = await manager.query(
+      `SELECT p.id, EXISTS (SELECT 1 FROM session_access sa WHERE sa.event_id = $1 AND sa.session_id = $3
+                                AND sa.participant_id = p.id) AS has
+         FROM participants p JOIN users u ON u.id = p.user_id WHERE p.event_id = $1 AND u.email = $2`,
+      [eventId, grant.who(key), sessionId],
+    );
+    const holder = holders[0];
+    if (!holder || holder.has) continue;
+    const inserted: unknown[] = await manager.query(
+      `WITH seat AS (${TAKE_SEAT})
+       INSERT INTO session_access (event_id, participant_id, session_id, payment_status, amount_paid, paid_at)
+       SELECT $2, $3, seat.id, $4::text, $5, CASE WHEN $4::text = 'paid' THEN now() END FROM seat RETURNING id`,
+      [sessionId, eventId, holder.id, grant.status, grant.amount],
+    );
+    counts.session_access += inserted.length;
   }
 }

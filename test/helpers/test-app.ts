@@ -16,6 +16,7 @@ export interface TestApp {
 }
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+export const TEST_QR_SECRET = 'test-qr-key-test-qr-key-test-qr-key-0123456789';
 
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
@@ -25,7 +26,13 @@ export function testDatabaseUrl(): string {
 
 /** Boots the real application (same factory as `npm start`) on the suite's database. */
 export async function bootTestApp(env: Record<string, string> = {}, databaseUrl = testDatabaseUrl()): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: databaseUrl, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    QR_SECRET: TEST_QR_SECRET,
+    DATABASE_URL: databaseUrl,
+    ...env,
+  });
   const app = await createApp(config, databaseUrl);
   // Listen for real (ephemeral port): supertest on an unbound server binds and closes it per request, which breaks
   // the concurrency tests that fire hundreds of requests at once.

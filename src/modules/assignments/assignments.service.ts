@@ -25,6 +25,12 @@ const ORDER_COLUMNS = {
   last_name: 'u.lastName',
 };
 
+/**
+ * Called inside the transaction that creates a membership or changes its role: how another module (badges) reacts
+ * to memberships without this module depending on it.
+ */
+export type MembershipListener = (manager: EntityManager, assignment: UserEventAssignment) => Promise<void>;
+
 export interface RoleCounts {
   participants: number;
   exhibitors: number;
@@ -32,15 +38,27 @@ export interface RoleCounts {
 
 @Injectable()
 export class AssignmentsService {
+  private readonly listeners: MembershipListener[] = [];
+
   constructor(
     @InjectRepository(UserEventAssignment) private readonly assignments: Repository<UserEventAssignment>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
   ) {}
 
+  onMembershipChange(listener: MembershipListener): void {
+    this.listeners.push(listener);
+  }
+
   /** Active memberships of a user, oldest first. */
   activeMemberships(userId: string): Promise<UserEventAssignment[]> {
     return this.assignments.find({ where: { userId, isActive: true }, order: { assignedAt: 'ASC' } });
+  }
+
+  /** The user's membership of the event (active or not), or null. */
+  membership(eventId: string, userId: string, manager?: EntityManager): Promise<UserEventAssignment | null> {
+    const repo = manager ? manager.getRepository(UserEventAssignment) : this.assignments;
+    return repo.findOneBy({ eventId, userId });
   }
 
   async activeRole(userId: string, eventId: string): Promise<EventRole | null> {
@@ -61,16 +79,57 @@ export class AssignmentsService {
     manager?: EntityManager,
     isActive = true,
   ): Promise<UserEventAssignment> {
-    const repo = manager ? manager.getRepository(UserEventAssignment) : this.assignments;
+    if (!manager) {
+      return this.dataSource.transaction((m) => this.assign(eventId, userId, role, assignedById, m, isActive));
+    }
+    const repo = manager.getRepository(UserEventAssignment);
     try {
       const result = await repo.insert({ eventId, userId, role, isActive, assignedById });
-      return repo.findOneByOrFail({ id: result.identifiers[0]?.id as string });
+      const created = await repo.findOneByOrFail({ id: result.identifiers[0]?.id as string });
+      await this.notify(manager, created);
+      return created;
     } catch (error) {
       if (constraintViolation(error)?.kind === 'unique') {
         throw conflict(AssignmentErrors.ASSIGNMENT_EXISTS, 'This user already has a role in this event');
       }
       throw error;
     }
+  }
+
+  /**
+   * Bulk form of `assign` for imports: adds the users who have no role in the event yet (insert-or-ignore, so
+   * concurrent imports add each person once) and sets the role of those who have one, except organisateurs (demoting
+   * them goes through `update` and its last-organizer rule). Membership listeners are not called: the importer issues
+   * badges itself, in bulk. Returns who was added and everyone's role afterwards.
+   */
+  async importMembers(
+    manager: EntityManager,
+    eventId: string,
+    rows: { userId: string; role: EventRole | null }[],
+    assignedById: string,
+  ): Promise<{ added: Set<string>; roles: Map<string, EventRole> }> {
+    const userIds = rows.map((r) => r.userId);
+    const inserted: { user_id: string }[] = await manager.query(
+      `INSERT INTO user_event_assignments (event_id, user_id, role, assigned_by_id)
+       SELECT $1, r.u, coalesce(r.role, 'participant'), $4 FROM unnest($2::uuid[], $3::text[]) AS r(u, role)
+       ON CONFLICT (event_id, user_id) DO NOTHING RETURNING user_id`,
+      [eventId, userIds, rows.map((r) => r.role), assignedById],
+    );
+    const added = new Set(inserted.map((r) => r.user_id));
+    const changes = rows.filter((r) => r.role !== null && !added.has(r.userId));
+    if (changes.length > 0) {
+      await manager.query(
+        `UPDATE user_event_assignments a SET role = r.role, updated_at = now()
+           FROM unnest($2::uuid[], $3::text[]) AS r(u, role)
+          WHERE a.event_id = $1 AND a.user_id = r.u AND a.role <> r.role AND a.role <> 'organisateur'`,
+        [eventId, changes.map((r) => r.userId), changes.map((r) => r.role)],
+      );
+    }
+    const current: { user_id: string; role: EventRole }[] = await manager.query(
+      'SELECT user_id, role FROM user_event_assignments WHERE event_id = $1 AND user_id = ANY($2::uuid[])',
+      [eventId, userIds],
+    );
+    return { added, roles: new Map(current.map((r) => [r.user_id, r.role])) };
   }
 
   async countsByEvent(eventIds: string[]): Promise<Map<string, RoleCounts>> {
@@ -128,14 +187,7 @@ export class AssignmentsService {
   }
 
   async create(eventId: string, dto: CreateAssignmentDto, caller: AuthContext): Promise<AssignmentDto> {
-    const user =
-      dto.user_id !== undefined
-        ? await this.users.getById(dto.user_id)
-        : await this.users.findOrCreateByEmail({
-            email: dto.email as string,
-            firstName: dto.first_name,
-            lastName: dto.last_name,
-          });
+    const user = await this.users.resolveReference(dto);
     const created = await this.assign(eventId, user.id, dto.role, caller.userId, undefined, dto.is_active ?? true);
     return this.get(eventId, created.id);
   }
@@ -156,6 +208,7 @@ export class AssignmentsService {
         current.role === 'organisateur' && current.isActive && (role !== 'organisateur' || !isActive);
       if (losesOrganizer) await this.assertAnotherOrganizer(manager, eventId, id);
       await manager.update(UserEventAssignment, { id }, { role, isActive, updatedAt: new Date() });
+      if (role !== current.role) await this.notify(manager, { ...current, role, isActive });
     });
     return this.get(eventId, id);
   }
@@ -169,6 +222,10 @@ export class AssignmentsService {
       if (current.role === 'organisateur' && current.isActive) await this.assertAnotherOrganizer(manager, eventId, id);
       await manager.delete(UserEventAssignment, { id });
     });
+  }
+
+  private async notify(manager: EntityManager, assignment: UserEventAssignment): Promise<void> {
+    for (const listener of this.listeners) await listener(manager, assignment);
   }
 
   private async lockedForChange(manager: EntityManager, eventId: string, id: string): Promise<UserEventAssignment> {

@@ -4,8 +4,11 @@ import { link, mkdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { MultipartFile } from '@fastify/multipart';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { AppException, ErrorCode, validationFailed } from '../../common/errors/app.exception';
+import type { FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { AppException, ErrorCode, notFound, validationFailed } from '../../common/errors/app.exception';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { detectFileType, FILE_TYPES, type FileCategory, type FileType } from './file-types';
@@ -117,6 +120,77 @@ export class FilesService {
     }
   }
 
+  /**
+   * The one file part of a multipart upload (field `file`), not yet read. Not multipart → 415; no `file` part → 400.
+   * Whoever takes it must read it to its end (or `discardPart` it), or the request never completes.
+   */
+  async uploadPart(request: FastifyRequest): Promise<MultipartFile> {
+    if (!request.isMultipart()) {
+      throw new AppException(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        'Send the file as multipart/form-data',
+      );
+    }
+    const part = await request.file();
+    if (!part || part.fieldname !== 'file') {
+      if (part) await discardPart(part);
+      throw validationFailed({ file: ['Required: one file in the multipart field "file"'] });
+    }
+    return part;
+  }
+
+  /** The file of a multipart upload, saved like `save`. */
+  async saveUpload(
+    eventId: string,
+    prefix: string,
+    category: FileCategory,
+    request: FastifyRequest,
+  ): Promise<StoredFile> {
+    const part = await this.uploadPart(request);
+    return this.save(eventId, prefix, category, part.file, () => part.file.truncated);
+  }
+
+  /** 413 in the documented shape, for uploads that readers other than `save` find cut at the size limit. */
+  tooLarge(): AppException {
+    return tooLarge(this.maxBytes);
+  }
+
+  /**
+   * Records a stored file's name in `table.column` of one row and deletes the file it replaced. The swap is one
+   * statement, so two concurrent uploads each remove the name they actually replaced: no file is orphaned or deleted
+   * while still referenced. `table` and `column` are code constants, never input. No such row → 404 `what`.
+   */
+  async replaceIn(
+    dataSource: DataSource,
+    target: { table: string; column: string; where: string; params: unknown[]; what: string },
+    eventId: string,
+    stored: StoredFile,
+  ): Promise<void> {
+    const n = target.params.length;
+    let rows: { previous: string | null }[];
+    try {
+      rows = await dataSource.query(
+        // A SELECT around the UPDATE so the driver returns plain rows.
+        `WITH old AS (SELECT id, ${target.column} AS previous FROM ${target.table} WHERE ${target.where} FOR UPDATE),
+              changed AS (UPDATE ${target.table} t SET ${target.column} = $${n + 1}, updated_at = now() FROM old
+                          WHERE t.id = old.id RETURNING old.previous)
+         SELECT previous FROM changed`,
+        [...target.params, stored.name],
+      );
+    } catch (error) {
+      await this.remove(eventId, stored.name);
+      throw error;
+    }
+    if (rows.length === 0) {
+      await this.remove(eventId, stored.name);
+      throw notFound(target.what);
+    }
+    const previous = rows[0]?.previous ?? null;
+    // The old file goes only once the new one is saved and recorded.
+    if (previous !== stored.name) await this.remove(eventId, previous);
+  }
+
   /** A stored file for download, or null when the name is unknown or the file is gone. */
   async open(eventId: string, name: string | null): Promise<OpenedFile | null> {
     const path = this.pathOf(eventId, name);
@@ -155,6 +229,14 @@ export class FilesService {
 
 function refusal(category: FileCategory): string {
   return category === 'pdf' ? 'Must be a PDF document' : 'Must be a PNG, JPEG or WebP image';
+}
+
+/** A part that is not accepted is still read to its end, so the request completes normally. */
+export async function discardPart(part: MultipartFile): Promise<void> {
+  part.file.resume();
+  await new Promise<void>((resolve) => {
+    part.file.once('end', resolve).once('error', () => resolve());
+  });
 }
 
 /** The generated name is random, so a clash is practically impossible; `link` refuses one rather than overwrite. */

@@ -28,6 +28,14 @@ export class RoomsService {
     return room;
   }
 
+  /** Which of these ids are not rooms of the event (body fields naming rooms are checked with it). */
+  async notInEvent(eventId: string, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const found = await this.rooms.find({ select: { id: true }, where: { eventId, id: In(ids) } });
+    const known = new Set(found.map((r) => r.id.toLowerCase()));
+    return ids.filter((id) => !known.has(id.toLowerCase()));
+  }
+
   /** Number of rooms per event, for the event objects' `total_rooms`. */
   async countByEvent(eventIds: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>(eventIds.map((id) => [id, 0]));

@@ -25,6 +25,7 @@ import { SessionErrors } from './sessions.errors';
 const ORDER_COLUMNS = { start_time: 's.startTime', title: 's.title', created_at: 's.createdAt' };
 const DAY_MS = 86_400_000;
 const OVERLAP_CONSTRAINT = 'ex_sessions_room_overlap';
+const SEATS_CONSTRAINT = 'chk_sessions_seats';
 
 type SessionWithRoom = EventSession & { room: Room };
 
@@ -90,7 +91,7 @@ export class SessionsService {
     assertRules(values);
     await this.assertRoomOfEvent(eventId, dto.room_id);
     // No overlap check beforehand: the exclusion constraint decides, so two concurrent creates cannot both win.
-    const created = await mapOverlap(() => this.sessions.save(this.sessions.create(values)));
+    const created = await mapConstraints(() => this.sessions.save(this.sessions.create(values)));
     return this.get(eventId, created.id);
   }
 
@@ -126,7 +127,7 @@ export class SessionsService {
     const changes = Object.fromEntries(
       Object.entries(patch).filter(([, v]) => v !== undefined),
     ) as Partial<EventSession>;
-    await mapOverlap(() =>
+    await mapConstraints(() =>
       this.dataSource.transaction(async (manager) => {
         // The row lock keeps two concurrent PATCHes from each passing the rules against the other's old values.
         const current = await manager.findOne(EventSession, {
@@ -223,14 +224,20 @@ function assertRules(s: SessionShape): void {
   if (Object.keys(errors).length > 0) throw validationFailed(errors);
 }
 
-/** The exclusion constraint refused the row: another non-cancelled session of the room overlaps it. */
-async function mapOverlap<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Constraint violations that are the client's conflict: another non-cancelled session of the room overlaps (the
+ * exclusion constraint), or a capacity below the atelier seats already granted (the CHECK on seats_taken).
+ */
+async function mapConstraints<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const violation = constraintViolation(error);
     if (violation?.kind === 'exclusion' && violation.constraint === OVERLAP_CONSTRAINT) {
       throw conflict(SessionErrors.SESSION_OVERLAP, 'Another session of this room overlaps this time slot');
+    }
+    if (violation?.kind === 'check' && violation.constraint === SEATS_CONSTRAINT) {
+      throw conflict(SessionErrors.CAPACITY_BELOW_SEATS, 'The capacity cannot be lower than the seats already granted');
     }
     throw error;
   }

@@ -94,6 +94,51 @@ export class UsersService implements OnApplicationBootstrap {
     return repo.findOneByOrFail({ email });
   }
 
+  /** The user a request body names: an existing `user_id` (else 404), or the account of an `email`, created when new. */
+  resolveReference(
+    ref: { user_id?: string; email?: string; first_name?: string; last_name?: string },
+    manager?: EntityManager,
+  ): Promise<User> {
+    if (ref.user_id !== undefined) {
+      const repo = manager ? manager.getRepository(User) : this.users;
+      return repo.findOneBy({ id: ref.user_id }).then((user) => user ?? Promise.reject(notFound('User')));
+    }
+    return this.findOrCreateByEmail(
+      { email: ref.email as string, firstName: ref.first_name, lastName: ref.last_name },
+      manager,
+    );
+  }
+
+  /**
+   * Bulk form of `findOrCreateByEmail` for imports: creates the missing accounts (password-less) and brings the names
+   * of unclaimed ones up to date; claimed accounts keep the names their owners chose. Returns email → user id.
+   */
+  async upsertUnclaimed(
+    manager: EntityManager,
+    rows: { email: string; firstName: string; lastName: string }[],
+  ): Promise<Map<string, string>> {
+    const emails = rows.map((r) => normalizeEmail(r.email));
+    const firsts = rows.map((r) => r.firstName.trim());
+    const lasts = rows.map((r) => r.lastName.trim());
+    await manager.query(
+      `INSERT INTO users (email, first_name, last_name)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (email) DO NOTHING`,
+      [emails, firsts, lasts],
+    );
+    await manager.query(
+      `UPDATE users u SET first_name = r.f, last_name = r.l, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS r(e, f, l)
+        WHERE u.email = r.e AND u.password_hash IS NULL AND (r.f <> '' OR r.l <> '')
+          AND (u.first_name, u.last_name) IS DISTINCT FROM (r.f, r.l)`,
+      [emails, firsts, lasts],
+    );
+    const found: { id: string; email: string }[] = await manager.query(
+      'SELECT id, email FROM users WHERE email = ANY($1::text[])',
+      [emails],
+    );
+    return new Map(found.map((u) => [u.email, u.id]));
+  }
+
   /** Sets the password of an active password-less account; null if someone claimed it first or it is deactivated. */
   async claim(email: string, password: string, firstName: string, lastName: string): Promise<User | null> {
     const passwordHash = await this.hasher.hash(password);

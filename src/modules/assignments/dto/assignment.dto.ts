@@ -24,21 +24,24 @@ const WithoutUserId = () =>
     name: 'withoutUserId',
     validator: {
       validate: (_value: unknown, args?: ValidationArguments) =>
-        (args?.object as CreateAssignmentDto | undefined)?.user_id === undefined,
+        (args?.object as UserReferenceDto | undefined)?.user_id === undefined,
       defaultMessage: (args?: ValidationArguments) =>
         `${args?.property ?? 'This field'} cannot be combined with user_id`,
     },
   });
 
-/** Either an existing `user_id`, or an `email` (an account without password is created when it is new). */
-export class CreateAssignmentDto {
+/**
+ * Who is being added to the event: an existing `user_id`, or an `email` (an account without password is created when
+ * it is new, and claimed when that person registers). Shared by user-assignments and participants.
+ */
+export class UserReferenceDto {
   @ApiPropertyOptional({ format: 'uuid' })
-  @ValidateIf((o: CreateAssignmentDto) => o.email === undefined || o.user_id !== undefined)
+  @ValidateIf((o: UserReferenceDto) => o.email === undefined || o.user_id !== undefined)
   @IsUUID('all', { message: 'user_id or email is required; user_id must be a UUID' })
   user_id?: string;
 
   @ApiPropertyOptional()
-  @ValidateIf((o: CreateAssignmentDto) => o.user_id === undefined || o.email !== undefined)
+  @ValidateIf((o: UserReferenceDto) => o.user_id === undefined || o.email !== undefined)
   @IsEmail({}, { message: 'user_id or email is required; email must be an email' })
   @MaxLength(254)
   @WithoutUserId()
@@ -57,7 +60,9 @@ export class CreateAssignmentDto {
   @MaxLength(150)
   @WithoutUserId()
   last_name?: string;
+}
 
+export class CreateAssignmentDto extends UserReferenceDto {
   @ApiProperty({ enum: EVENT_ROLES })
   @IsIn(EVENT_ROLES)
   role: EventRole;

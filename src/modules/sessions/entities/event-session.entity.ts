@@ -20,6 +20,7 @@ export type SessionType = (typeof SESSION_TYPES)[number];
 @Check('chk_sessions_type', `"session_type" IN ('conference', 'atelier')`)
 @Check('chk_sessions_price', `"price" IS NULL OR "price" >= 0`)
 @Check('chk_sessions_capacity', `"capacity" IS NULL OR "capacity" > 0`)
+@Check('chk_sessions_seats', `"seats_taken" >= 0 AND ("capacity" IS NULL OR "seats_taken" <= "capacity")`)
 @Exclusion(
   'ex_sessions_room_overlap',
   `USING gist ("room_id" WITH =, tstzrange("start_time", "end_time") WITH &&) WHERE ("status" <> 'cancelled')`,
@@ -83,6 +84,13 @@ export class EventSession extends BaseEntity {
   /** Seats of an atelier; null = the room's capacity. */
   @Column({ type: 'integer', nullable: true })
   capacity: number | null;
+
+  /**
+   * Seats held by session access rows (pending, paid, free). Read-only for clients; changed only by the session
+   * access module with conditional updates, so grants never exceed the seats even when they race.
+   */
+  @Column({ type: 'integer', default: 0 })
+  seatsTaken: number;
 
   @Column({ type: 'varchar', length: 500, nullable: true })
   youtubeLiveUrl: string | null;
