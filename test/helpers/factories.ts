@@ -2,6 +2,8 @@ import { EVENT_ROLES, type EventRole } from '../../src/common/auth/event-role';
 import { UserEventAssignment } from '../../src/modules/assignments/entities/user-event-assignment.entity';
 import { SessionsService, type TokenPair } from '../../src/modules/auth/sessions.service';
 import { Event } from '../../src/modules/events/entities/event.entity';
+import { BadgeIssuer } from '../../src/modules/participants/badge-issuer';
+import { Participant } from '../../src/modules/participants/entities/participant.entity';
 import { User } from '../../src/modules/users/entities/user.entity';
 import { PasswordHasher } from '../../src/modules/users/password-hasher';
 import type { TestApp } from './test-app';
@@ -97,4 +99,78 @@ export async function createWorld(t: TestApp, eventOpts: Partial<Event> = {}): P
 export async function countRows(t: TestApp, table: string, where = 'TRUE', params: unknown[] = []): Promise<number> {
   const rows: { n: string }[] = await t.db.query(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params);
   return Number(rows[0]?.n ?? 0);
+}
+
+/** The badge of a member of the event (issued like the app does), with its QR text. */
+export async function issueBadge(
+  t: TestApp,
+  eventId: string,
+  userId: string,
+): Promise<{ participant: Participant; qr: string }> {
+  const issuer = t.app.get(BadgeIssuer, { strict: false });
+  await issuer.ensure(t.db.manager, eventId, [userId]);
+  const participant = await t.db.getRepository(Participant).findOneByOrFail({ eventId, userId });
+  return { participant, qr: issuer.qrCodeData(participant) };
+}
+
+/** A new user with this role in the event, a badge and an access token. */
+export async function createMember(
+  t: TestApp,
+  eventId: string,
+  role: EventRole = 'participant',
+  opts: Parameters<typeof createUser>[1] = {},
+): Promise<{ user: User; participant: Participant; qr: string; token: string }> {
+  const user = await createUser(t, opts);
+  await assign(t, eventId, user.id, role);
+  const badge = await issueBadge(t, eventId, user.id);
+  return { user, ...badge, token: (await openSession(t, user.id, eventId)).access };
+}
+
+/** A room written straight to the database. */
+export async function createRoom(
+  t: TestApp,
+  eventId: string,
+  opts: { name?: string; capacity?: number; isActive?: boolean } = {},
+): Promise<string> {
+  const rows: { id: string }[] = await t.db.query(
+    'INSERT INTO rooms (event_id, name, capacity, is_active) VALUES ($1, $2, $3, $4) RETURNING id',
+    [eventId, opts.name ?? uniq('Room '), opts.capacity ?? 100, opts.isActive ?? true],
+  );
+  return (rows[0] as { id: string }).id;
+}
+
+/** A session written straight to the database (an hour from now by default). */
+export async function createSession(
+  t: TestApp,
+  eventId: string,
+  roomId: string,
+  opts: {
+    title?: string;
+    start?: Date;
+    end?: Date;
+    type?: 'conference' | 'atelier';
+    isPaid?: boolean;
+    price?: string | null;
+    capacity?: number | null;
+    status?: string;
+  } = {},
+): Promise<string> {
+  const start = opts.start ?? new Date(Date.now() + HOUR);
+  const rows: { id: string }[] = await t.db.query(
+    `INSERT INTO sessions (event_id, room_id, title, start_time, end_time, session_type, is_paid, price, capacity, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [
+      eventId,
+      roomId,
+      opts.title ?? uniq('Session '),
+      start,
+      opts.end ?? new Date(start.getTime() + HOUR),
+      opts.type ?? 'conference',
+      opts.isPaid ?? false,
+      opts.price ?? null,
+      opts.capacity ?? null,
+      opts.status ?? 'scheduled',
+    ],
+  );
+  return (rows[0] as { id: string }).id;
 }
