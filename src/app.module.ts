@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
+import { AccessModule } from './modules/access/access.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
@@ -42,6 +43,7 @@ export class AppModule {
         RoomAssignmentsModule,
         ParticipantsModule,
         SessionAccessModule,
+        AccessModule,
         StatsModule,
         HealthModule,
       ],

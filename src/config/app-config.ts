@@ -34,6 +34,10 @@ export interface AppConfig {
   /** Key from which badge QR secrets are derived (HMAC); null → kept in `qrSecretFile`, created on first use. */
   qrSecret: string | null;
   qrSecretFile: string;
+  /** A door admits to a session this long before it starts. */
+  doorGraceSec: number;
+  /** Offline: two entries of one badge into one room from two devices within this window are a conflict. */
+  offlineConflictWindowSec: number;
 }
 
 export class ConfigError extends Error {
@@ -182,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 15000, 100, 3_600_000),
     qrSecret,
     qrSecretFile: str('QR_SECRET_FILE') ?? '.data/qr-secret.key',
+    doorGraceSec: duration('DOOR_GRACE', '15m'),
+    offlineConflictWindowSec: duration('OFFLINE_CONFLICT_WINDOW', '30m'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,4 +1,7 @@
+import { AccessConflict } from '../modules/access/entities/access-conflict.entity';
+import { RoomAccessLog } from '../modules/access/entities/room-access-log.entity';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
+import { Attendance } from '../modules/attendance/entities/attendance.entity';
 import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
@@ -25,4 +28,7 @@ export const ENTITIES = [
   Participant,
   RevokedQrCode,
   SessionAccess,
+  RoomAccessLog,
+  AccessConflict,
+  Attendance,
 ];

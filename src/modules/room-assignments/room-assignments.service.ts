@@ -60,6 +60,24 @@ export class RoomAssignmentsService {
     return this.shifts.existsBy({ eventId, userId, isActive: true });
   }
 
+  /**
+   * The rooms a staff member works in from `at` on (active shifts not yet over), or null when they have no shift at
+   * all (then they are not restricted to rooms).
+   */
+  async roomsFrom(eventId: string, userId: string, at: Date): Promise<string[] | null> {
+    if (!(await this.hasAnyShift(eventId, userId))) return null;
+    const rows: { room_id: string }[] = await this.shifts
+      .createQueryBuilder('ra')
+      .select('DISTINCT ra.room_id', 'room_id')
+      .where('ra.event_id = :eventId AND ra.user_id = :userId AND ra.is_active AND ra.end_time > :at', {
+        eventId,
+        userId,
+        at,
+      })
+      .getRawMany();
+    return rows.map((r) => r.room_id);
+  }
+
   // ---- /api/room-assignments/ --------------------------------------------------------------------------------------
 
   async list(

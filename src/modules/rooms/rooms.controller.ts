@@ -77,9 +77,10 @@ export class RoomsController {
   @Delete(':id')
   @EventRoles('organisateur')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a room and its sessions' })
+  @ApiOperation({ summary: 'Delete a room that has no sessions and no scans (deactivate it otherwise)' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiConflictResponse({ description: `${RoomErrors.HAS_SESSIONS}, ${RoomErrors.HAS_SCANS}` })
   async remove(@CurrentEvent() eventId: string, @IdParam() id: string): Promise<void> {
     await this.rooms.remove(eventId, id);
   }

@@ -124,6 +124,10 @@ export class RoomsService {
       if (violation?.kind === 'foreign_key' && violation.constraint === 'fk_sessions_room_id') {
         throw conflict(RoomErrors.HAS_SESSIONS, 'This room still has sessions: move or delete them first');
       }
+      if (violation?.kind === 'foreign_key' && violation.constraint === 'fk_room_access_logs_room_id') {
+        // The access log is kept for good; a room that has seen scans can be deactivated instead.
+        throw conflict(RoomErrors.HAS_SCANS, 'Doors of this room have been scanned: deactivate it instead');
+      }
       throw error;
     }
   }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { notFound } from '../../common/errors/app.exception';
+import { DoorStatsService } from '../access/door-stats.service';
 import { eventStatus } from '../events/entities/event.entity';
 import { occupancyPercentage } from '../rooms/dto/room.dto';
 import type {
@@ -20,7 +21,10 @@ import type {
  */
 @Injectable()
 export class StatsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly door: DoorStatsService,
+  ) {}
 
   /** `GET /api/events/{id}/statistics/`: the path must name the token's event (any other is 404). */
   async eventStatistics(id: string, eventId: string): Promise<EventStatisticsDto> {
@@ -52,7 +56,7 @@ export class StatsService {
         [dto.statistics, dto.rooms] = await Promise.all([this.statistics(eventId), this.rooms(eventId)]);
         break;
       case 'controlleur_des_badges':
-        [dto.rooms, dto.my_scans] = await Promise.all([this.rooms(eventId), this.myScans(eventId, caller.userId)]);
+        [dto.rooms, dto.my_scans] = await Promise.all([this.rooms(eventId), this.myScans(eventId, caller)]);
         break;
       case 'participant':
         [dto.badge, dto.my_ateliers, dto.upcoming_sessions] = await Promise.all([
@@ -84,7 +88,7 @@ export class StatsService {
       [eventId],
     );
     const r = rows[0] as Record<string, string>;
-    const door = await this.doorToday(eventId);
+    const door = await this.door.eventToday(eventId);
     return {
       total_rooms: Number(r.total_rooms),
       total_sessions: Number(r.total_sessions),
@@ -98,17 +102,9 @@ export class StatsService {
     };
   }
 
-  /**
-   * Door scans of today. The access log arrives with the door module (issue 4); until then no scan exists and the
-   * figures are truly zero.
-   */
-  private doorToday(_eventId: string): Promise<{ scans_today: number; denied_today: number }> {
-    return Promise.resolve({ scans_today: 0, denied_today: 0 });
-  }
-
-  /** The caller's own door scans today; zero until the door module's access log exists (issue 4). */
-  private myScans(_eventId: string, _userId: string): Promise<DashboardScansDto> {
-    return Promise.resolve({ scans_today: 0, granted_today: 0, denied_today: 0 });
+  private async myScans(eventId: string, caller: AuthContext): Promise<DashboardScansDto> {
+    const mine = await this.door.controller(eventId, caller);
+    return { scans_today: mine.scans_today, granted_today: mine.granted_today, denied_today: mine.denied_today };
   }
 
   private async rooms(eventId: string): Promise<DashboardRoomDto[]> {

@@ -1,0 +1,148 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AuthContext } from '../../common/auth/auth-context';
+import { forbidden, notFound } from '../../common/errors/app.exception';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { qrHash } from '../participants/badge-codes';
+import type { EntranceScanDto, EntranceScanResultDto, ScanResultDto, VerifyAccessDto } from './dto/scan.dto';
+import type { AccessDirection, AccessSource, AccessStatus } from './entities/room-access-log.entity';
+
+/** What `door_decide` is asked. Exactly one of `qrData` and `participantId` names the badge. */
+export interface DoorCall {
+  eventId: string;
+  roomId: string | null;
+  qrData?: string;
+  participantId?: string;
+  direction: AccessDirection;
+  caller: AuthContext;
+  deviceId?: string | null;
+  nonce?: string | null;
+  deviceTime?: Date | null;
+  source: AccessSource;
+  localDecision?: AccessStatus | null;
+  /** Manual decisions: staff grant (rules 5 and 6 waived, never capacity) or refuse. */
+  overrideStatus?: AccessStatus | null;
+  note?: string | null;
+}
+
+/** The answer of `door_decide`: the public response plus `_` fields for the server. */
+export type DoorAnswer = Record<string, unknown> & {
+  status: AccessStatus;
+  reason_code: string;
+  access_id: string;
+  _replayed: boolean;
+  _conflict: boolean;
+};
+
+const ROOM_FIELDS = [
+  'status',
+  'reason_code',
+  'message',
+  'duplicate',
+  'participant',
+  'room',
+  'session',
+  'access_id',
+  'scanned_at',
+];
+const ENTRANCE_FIELDS = [
+  'status',
+  'reason_code',
+  'message',
+  'participant',
+  'is_checked_in',
+  'checked_in_at',
+  'first_check_in',
+  'paid_items',
+  'duplicate',
+  'access_id',
+  'scanned_at',
+];
+
+/** A nonce without a device id is still idempotent: per calling user. */
+function deviceOf(dto: { device_id?: string; nonce?: string }, caller: AuthContext): string | null {
+  return dto.device_id ?? (dto.nonce !== undefined ? `user:${caller.userId}` : null);
+}
+
+const pick = <T>(answer: DoorAnswer, fields: string[]): T =>
+  Object.fromEntries(fields.map((f) => [f, answer[f] ?? null])) as T;
+
+/**
+ * The door decision. All of it happens in the SQL function `door_decide` (see the DoorsAccessLogAndAttendance
+ * migration): one round trip and one short transaction per scan, with every invariant (occupancy within capacity,
+ * one answer per device and nonce, one check-in) enforced by the database.
+ */
+@Injectable()
+export class DoorService {
+  private readonly grace: string;
+  private readonly conflictWindow: string;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.grace = `${config.doorGraceSec} seconds`;
+    this.conflictWindow = `${config.offlineConflictWindowSec} seconds`;
+  }
+
+  async decide(call: DoorCall): Promise<DoorAnswer> {
+    const rows: { r: DoorAnswer & { _error?: string } }[] = await this.dataSource.query(
+      `SELECT door_decide($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::interval, $16::interval) AS r`,
+      [
+        call.eventId,
+        call.roomId,
+        call.qrData === undefined ? null : qrHash(call.qrData),
+        call.participantId ?? null,
+        call.direction,
+        call.caller.userId,
+        call.caller.role,
+        call.deviceId ?? null,
+        call.nonce ?? null,
+        call.deviceTime ?? null,
+        call.source,
+        call.localDecision ?? null,
+        call.overrideStatus ?? null,
+        call.note ?? null,
+        this.grace,
+        this.conflictWindow,
+      ],
+    );
+    const answer = rows[0]?.r as DoorAnswer & { _error?: string };
+    if (answer._error === 'ROOM_NOT_FOUND') throw notFound('Room');
+    if (answer._error === 'FORBIDDEN') throw forbidden('You are not assigned to this room now');
+    return answer;
+  }
+
+  /** `verify_access/` and `qr/verify/`. */
+  async verify(eventId: string, roomId: string, dto: VerifyAccessDto, caller: AuthContext): Promise<ScanResultDto> {
+    const answer = await this.decide({
+      eventId,
+      roomId,
+      qrData: dto.qr_data,
+      direction: dto.direction ?? 'in',
+      caller,
+      deviceId: deviceOf(dto, caller),
+      nonce: dto.nonce,
+      deviceTime: dto.scanned_at,
+      source: 'online',
+    });
+    return pick<ScanResultDto>(answer, ROOM_FIELDS);
+  }
+
+  /** `POST /api/participants/scan/`: the entrance check-in, no room. */
+  async entrance(eventId: string, dto: EntranceScanDto, caller: AuthContext): Promise<EntranceScanResultDto> {
+    const answer = await this.decide({
+      eventId,
+      roomId: null,
+      qrData: dto.qr_data,
+      direction: 'in',
+      caller,
+      deviceId: deviceOf(dto, caller),
+      nonce: dto.nonce,
+      source: 'online',
+    });
+    return pick<EntranceScanResultDto>(answer, ENTRANCE_FIELDS);
+  }
+}
