@@ -28,10 +28,15 @@ DECLARE
   v_now timestamptz := now();
   v_t timestamptz := v_now;
   v_adjusted boolean := false;
-  v_room record;
+  v_room_name text;
+  v_capacity integer;
+  v_room_active boolean;
   v_badge record;
   v_event record;
-  v_session record;
+  v_session_id uuid;
+  v_session_title text;
+  v_session_type text;
+  v_session_paid boolean;
   v_has_session boolean := false;
   v_status text := 'denied';
   v_reason text;
@@ -57,7 +62,7 @@ BEGIN
   END IF;
 
   IF p_room IS NOT NULL THEN
-    SELECT id, name, capacity, current_participants, is_active INTO v_room
+    SELECT name, capacity, is_active INTO v_room_name, v_capacity, v_room_active
       FROM rooms WHERE id = p_room AND event_id = p_event;
     IF NOT FOUND THEN RETURN jsonb_build_object('_error', 'ROOM_NOT_FOUND'); END IF;
   END IF;
@@ -137,7 +142,7 @@ BEGIN
     v_status := 'granted';
     v_reason := 'OK';
     v_dup := v_badge.is_checked_in;
-  ELSIF NOT v_room.is_active THEN
+  ELSIF NOT v_room_active THEN
     v_reason := 'ROOM_INACTIVE';
   -- Rule 5 (a manual grant overrides rules 5 and 6, never capacity)
   ELSIF p_override_status IS NULL AND cardinality(v_badge.allowed_rooms) > 0
@@ -147,7 +152,8 @@ BEGIN
 
   -- Rule 6: the session running in the room (starting within the grace period counts); cancelled ones are ignored.
   IF p_room IS NOT NULL AND v_found THEN
-    SELECT id, title, session_type, is_paid INTO v_session FROM sessions
+    SELECT id, title, session_type, is_paid INTO v_session_id, v_session_title, v_session_type, v_session_paid
+      FROM sessions
      WHERE event_id = p_event AND room_id = p_room AND status <> 'cancelled'
        AND start_time - p_grace <= v_t AND end_time > v_t
      ORDER BY (start_time <= v_t) DESC, start_time LIMIT 1;
@@ -155,9 +161,9 @@ BEGIN
   END IF;
 
   IF v_reason IS NULL AND p_direction = 'in' AND p_room IS NOT NULL THEN
-    IF p_override_status IS NULL AND v_has_session AND v_session.session_type = 'atelier' AND v_session.is_paid
+    IF p_override_status IS NULL AND v_has_session AND v_session_type = 'atelier' AND v_session_paid
        AND NOT EXISTS (SELECT 1 FROM session_access
-                        WHERE event_id = p_event AND session_id = v_session.id AND participant_id = v_badge.id
+                        WHERE event_id = p_event AND session_id = v_session_id AND participant_id = v_badge.id
                           AND payment_status IN ('paid', 'free')) THEN
       v_reason := 'PAYMENT_REQUIRED';
     -- Rule 7
@@ -204,7 +210,7 @@ BEGIN
      WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
     IF v_has_session THEN
       INSERT INTO attendances (event_id, participant_id, session_id, method, marked_by_id, attended_at)
-      VALUES (p_event, v_badge.id, v_session.id, 'door_scan', NULL, v_t)
+      VALUES (p_event, v_badge.id, v_session_id, 'door_scan', NULL, v_t)
       ON CONFLICT (event_id, participant_id, session_id) WHERE session_id IS NOT NULL
       DO UPDATE SET attended_at = excluded.attended_at
        WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
@@ -238,9 +244,9 @@ BEGIN
     'participant', CASE WHEN v_found THEN jsonb_build_object(
       'id', v_badge.id, 'badge_id', v_badge.badge_id, 'full_name', v_badge.full_name) END,
     'room', CASE WHEN p_room IS NOT NULL THEN jsonb_build_object(
-      'id', v_room.id, 'name', v_room.name, 'current_participants', v_occ, 'capacity', v_room.capacity) END,
+      'id', p_room, 'name', v_room_name, 'current_participants', v_occ, 'capacity', v_capacity) END,
     'session', CASE WHEN v_has_session THEN jsonb_build_object(
-      'id', v_session.id, 'title', v_session.title, 'session_type', v_session.session_type) END,
+      'id', v_session_id, 'title', v_session_title, 'session_type', v_session_type) END,
     'access_id', v_id,
     'scanned_at', to_char(v_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
   IF p_room IS NULL AND v_found THEN
@@ -266,7 +272,7 @@ BEGIN
                                 device_scanned_at, device_time_adjusted, received_at, source, local_decision,
                                 qr_hash, response)
   VALUES (v_id, p_event, p_room, CASE WHEN v_found THEN v_badge.id END,
-          CASE WHEN v_has_session THEN v_session.id END, p_scanner, p_device, p_nonce, p_direction, v_status,
+          v_session_id, p_scanner, p_device, p_nonce, p_direction, v_status,
           v_reason, coalesce(p_note, v_resp ->> 'message'), v_dup, v_t, p_device_time, v_adjusted, v_now, p_source,
           p_local, p_qr_hash, v_resp);
 
