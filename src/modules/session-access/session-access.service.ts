@@ -124,14 +124,15 @@ export class SessionAccessService {
     return this.get(eventId, id);
   }
 
-  /** Deleting a row that held a seat frees it, in the same statement. */
+  /**
+   * Deleting a row that held a seat frees it, in the same statement: the trigger `trg_session_access_free_seat` does
+   * it for every deletion, also the cascades of a participant leaving the event.
+   */
   async remove(eventId: string, id: string): Promise<void> {
+    // A SELECT around the DELETE so that the driver returns plain rows.
     const rows: { id: string }[] = await this.dataSource.query(
-      `WITH gone AS (DELETE FROM session_access WHERE id = $1 AND event_id = $2 RETURNING id, session_id, payment_status),
-            freed AS (UPDATE sessions s SET seats_taken = s.seats_taken - 1 FROM gone
-                       WHERE s.id = gone.session_id AND gone.payment_status = ANY($3::text[]) RETURNING s.id)
-       SELECT gone.id FROM gone`,
-      [id, eventId, SEAT_STATUSES],
+      'WITH gone AS (DELETE FROM session_access WHERE id = $1 AND event_id = $2 RETURNING id) SELECT id FROM gone',
+      [id, eventId],
     );
     if (rows.length === 0) throw notFound('Session access');
   }

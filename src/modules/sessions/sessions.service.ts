@@ -137,6 +137,14 @@ export class SessionsService {
         if (!current) throw notFound('Session');
         Object.assign(current, changes);
         assertRules(current);
+        if ((changes.capacity !== undefined || changes.roomId !== undefined) && current.capacity === null) {
+          // Without its own capacity an atelier has its room's seats (the CHECK cannot see them): dropping the
+          // capacity or moving to a smaller room may not leave fewer seats than are granted either.
+          const rooms: { capacity: number }[] = await manager.query('SELECT capacity FROM rooms WHERE id = $1', [
+            current.roomId,
+          ]);
+          if ((rooms[0]?.capacity ?? 0) < current.seatsTaken) throw capacityBelowSeats();
+        }
         await manager.save(current);
       }),
     );
@@ -236,9 +244,11 @@ async function mapConstraints<T>(work: () => Promise<T>): Promise<T> {
     if (violation?.kind === 'exclusion' && violation.constraint === OVERLAP_CONSTRAINT) {
       throw conflict(SessionErrors.SESSION_OVERLAP, 'Another session of this room overlaps this time slot');
     }
-    if (violation?.kind === 'check' && violation.constraint === SEATS_CONSTRAINT) {
-      throw conflict(SessionErrors.CAPACITY_BELOW_SEATS, 'The capacity cannot be lower than the seats already granted');
-    }
+    if (violation?.kind === 'check' && violation.constraint === SEATS_CONSTRAINT) throw capacityBelowSeats();
     throw error;
   }
+}
+
+function capacityBelowSeats(): AppException {
+  return conflict(SessionErrors.CAPACITY_BELOW_SEATS, 'The capacity cannot be lower than the seats already granted');
 }

@@ -87,7 +87,8 @@ export class EventSession extends BaseEntity {
 
   /**
    * Seats held by session access rows (pending, paid, free). Read-only for clients; changed only by the session
-   * access module with conditional updates, so grants never exceed the seats even when they race.
+   * access module with conditional updates, so grants never exceed the seats even when they race, and by the trigger
+   * `trg_session_access_free_seat`, which gives back the seat of every deleted row (also cascades).
    */
   @Column({ type: 'integer', default: 0 })
   seatsTaken: number;
