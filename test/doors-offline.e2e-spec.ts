@@ -27,7 +27,7 @@ describe('offline doors', () => {
     countRows(t, 'room_access_logs', 'event_id = $1 AND device_id = $2', [w.event.id, device]);
 
   before(async () => {
-    t = await bootTestApp({ LOG_LEVEL: 'error' });
+    t = await bootTestApp();
     w = await createWorld(t);
   });
   after(() => t.close());
