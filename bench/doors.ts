@@ -1,0 +1,328 @@
+/**
+ * Door benchmark (issue: doors). Seeds an event with N participants (default 100,000) and 3 busy rooms of large
+ * capacity in a fresh database, starts the server as a child process (production mode), then:
+ *   1. sustained: POST /api/rooms/{id}/verify_access/ for D seconds (default 30) at C connections (default 50),
+ *      random badges, random room, 85% entries / 15% exits → scans/s, p50, p99, errors;
+ *   2. burst: B scans (default 5,000) as fast as C connections go → duration, p99;
+ *   3. pgbench: the same SQL call (`SELECT door_decide(...)`) at the same concurrency for D seconds → tps, and the
+ *      ratio app / pgbench;
+ * and checks after each run that every room's occupancy equals the people inside it (and within capacity) and that
+ * the check-ins equal the badges ever granted. Prints figures; asserts nothing (timing is noisy on a shared machine).
+ *
+ *   npm test (compiles it), then: node dist/bench/doors.js [--participants N] [--duration S] [--connections C]
+ *   [--burst B]. DATABASE_URL names a server (default postgres://postgres@127.0.0.1:5432/postgres); the database
+ *   makeplus_bench_doors is created there, and dropped again at the end.
+ */
+import 'reflect-metadata';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { createDataSource } from '../src/database/data-source';
+import { runMigrations } from '../src/database/migrate';
+import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
+import { qrText } from '../src/modules/participants/badge-codes';
+import { PasswordHasher } from '../src/modules/users/password-hasher';
+
+const execFileAsync = promisify(execFile);
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const PARTICIPANTS = arg('participants', 100_000);
+const DURATION = arg('duration', 30);
+const CONNECTIONS = arg('connections', 50);
+const BURST = arg('burst', 5_000);
+const ROOM_CAPACITY = 1_000_000;
+const JWT_SECRET = 'bench-doors-jwt-secret-bench-doors-jwt-secret';
+const QR_SECRET = 'bench-doors-qr-secret-bench-doors-qr-secret';
+const PASSWORD = 'bench-doors-password';
+const DB_NAME = 'makeplus_bench_doors';
+
+interface Seeded {
+  eventId: string;
+  rooms: string[];
+  qrs: string[];
+  organizerEmail: string;
+  organizerId: string;
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL ?? databaseUrl('postgres') });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function seed(url: string): Promise<Seeded> {
+  const ds = createDataSource(url, { poolSize: 2 });
+  await ds.initialize();
+  try {
+    await runMigrations(ds);
+    const started = Date.now();
+    const organizerEmail = 'bench-organizer@bench.test';
+    const hash = await new PasswordHasher().hash(PASSWORD);
+    const [{ id: organizerId }] = (await ds.query(
+      `INSERT INTO users (email, password_hash, first_name, last_name) VALUES ($1, $2, 'Bench', 'Organizer') RETURNING id`,
+      [organizerEmail, hash],
+    )) as { id: string }[];
+    const [{ id: eventId }] = (await ds.query(
+      `INSERT INTO events (name, start_date, end_date) VALUES ('Bench doors', now() - interval '1 hour',
+              now() + interval '2 days') RETURNING id`,
+    )) as { id: string }[];
+    await ds.query(`INSERT INTO user_event_assignments (event_id, user_id, role) VALUES ($1, $2, 'organisateur')`, [
+      eventId,
+      organizerId,
+    ]);
+    const rooms = (
+      (await ds.query(
+        `INSERT INTO rooms (event_id, name, capacity) SELECT $1, 'Hall ' || i, $2 FROM generate_series(1, 3) i
+         RETURNING id`,
+        [eventId, ROOM_CAPACITY],
+      )) as { id: string }[]
+    ).map((r) => r.id);
+    const users = (
+      (await ds.query(
+        `INSERT INTO users (email, first_name, last_name)
+         SELECT 'bench' || i || '@bench.test', 'Bench', 'Visitor ' || i FROM generate_series(1, $1) i RETURNING id`,
+        [PARTICIPANTS],
+      )) as { id: string }[]
+    ).map((u) => u.id);
+    await ds.query(
+      `INSERT INTO user_event_assignments (event_id, user_id, role) SELECT $1, u, 'participant' FROM unnest($2::uuid[]) u`,
+      [eventId, users],
+    );
+    const key = Buffer.from(QR_SECRET);
+    const issuer = new BadgeIssuer(key);
+    for (let i = 0; i < users.length; i += 10_000) await issuer.ensure(ds.manager, eventId, users.slice(i, i + 10_000));
+    const badges: { id: string; qr_salt: string; qr_hash: string }[] = await ds.query(
+      'SELECT id, qr_salt, qr_hash FROM participants WHERE event_id = $1 ORDER BY id',
+      [eventId],
+    );
+    const qrs = badges.map((b) => qrText(key, b.id, b.qr_salt));
+    // For pgbench: the same badges and rooms, numbered.
+    await ds.query('CREATE TABLE bench_badges (i integer PRIMARY KEY, qr_hash text NOT NULL)');
+    await ds.query('INSERT INTO bench_badges SELECT row_number() OVER (), h FROM unnest($1::text[]) h', [
+      badges.map((b) => b.qr_hash),
+    ]);
+    await ds.query('CREATE TABLE bench_rooms (i integer PRIMARY KEY, id uuid NOT NULL)');
+    await ds.query('INSERT INTO bench_rooms SELECT row_number() OVER (), r FROM unnest($1::uuid[]) r', [rooms]);
+    await ds.query('VACUUM ANALYZE');
+    console.log(`seeded ${qrs.length} badges, 3 rooms in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { eventId, rooms, qrs, organizerEmail, organizerId };
+  } finally {
+    await ds.destroy();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(url: string): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(__dirname, '..', 'src', 'main.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      JWT_SECRET,
+      QR_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/health/ready`)).ok) return { base, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the server did not become ready');
+}
+
+interface Run {
+  scansPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  seconds: number;
+  total: number;
+  reasons: Record<string, number>;
+}
+
+async function load(
+  base: string,
+  token: string,
+  s: Seeded,
+  opts: { duration?: number; amount?: number },
+): Promise<Run> {
+  const reasons: Record<string, number> = {};
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration }),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const room = s.rooms[Math.floor(Math.random() * s.rooms.length)] as string;
+          const qr = s.qrs[Math.floor(Math.random() * s.qrs.length)] as string;
+          return {
+            ...req,
+            path: `/api/rooms/${room}/verify_access/`,
+            body: JSON.stringify({ qr_data: qr, direction: Math.random() < 0.85 ? 'in' : 'out' }),
+          };
+        },
+        onResponse: (_status, body) => {
+          const code = /"reason_code":"(\w+)"/.exec(body)?.[1] ?? 'none';
+          reasons[code] = (reasons[code] ?? 0) + 1;
+        },
+      },
+    ],
+  });
+  return {
+    scansPerSecond: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    seconds: result.duration,
+    total: result.requests.total,
+    reasons,
+  };
+}
+
+/** Occupancy equals the people inside, within capacity; check-ins equal the badges ever granted an entry. */
+async function invariants(url: string, s: Seeded): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rooms = await client.query(
+      `SELECT r.id, r.current_participants AS occ, r.capacity,
+              (SELECT count(*)::int FROM participants p WHERE p.current_room_id = r.id) AS inside
+         FROM rooms r WHERE r.event_id = $1`,
+      [s.eventId],
+    );
+    const bad = rooms.rows.filter((r) => r.occ !== r.inside || r.occ < 0 || r.occ > r.capacity);
+    const checks = await client.query(
+      `SELECT (SELECT count(*)::int FROM participants WHERE event_id = $1 AND is_checked_in) AS checked_in,
+              (SELECT count(DISTINCT participant_id)::int FROM room_access_logs
+                WHERE event_id = $1 AND status = 'granted' AND direction = 'in') AS granted`,
+      [s.eventId],
+    );
+    const { checked_in, granted } = checks.rows[0] as { checked_in: number; granted: number };
+    const occupancy = rooms.rows.map((r) => r.occ).join('/');
+    return (
+      `occupancy ${occupancy} = people inside: ${bad.length === 0 ? 'yes' : `NO (${bad.length} rooms off)`}; ` +
+      `check-ins ${checked_in} = badges granted ${granted}: ${checked_in === granted ? 'yes' : 'NO'}`
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+async function pgbench(url: string, s: Seeded): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-doors-'));
+  const script = join(dir, 'door.sql');
+  writeFileSync(
+    script,
+    [
+      `\\set b random(1, ${s.qrs.length})`,
+      `\\set r random(1, ${s.rooms.length})`,
+      `\\set o random(1, 100)`,
+      `SELECT door_decide('${s.eventId}', (SELECT id FROM bench_rooms WHERE i = :r), ` +
+        `(SELECT qr_hash FROM bench_badges WHERE i = :b), NULL, CASE WHEN :o <= 85 THEN 'in' ELSE 'out' END, ` +
+        `'${s.organizerId}', 'organisateur', NULL, NULL, NULL, 'online', NULL, NULL, NULL, ` +
+        `'900 seconds'::interval, '1800 seconds'::interval);`,
+      '',
+    ].join('\n'),
+  );
+  try {
+    const { stdout } = await execFileAsync(
+      'pgbench',
+      ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), '-f', script, url],
+      { maxBuffer: 10 * 1024 * 1024 },
+    );
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
+    const latency = /latency average = ([\d.]+) ms/.exec(stdout)?.[1];
+    console.log(`pgbench: ${Number(tps).toFixed(0)} tps, latency average ${latency} ms`);
+    return Number(tps);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (r: Run) =>
+  `${r.scansPerSecond.toFixed(0)} scans/s over ${r.seconds.toFixed(1)} s (${r.total} scans), p50 ${r.p50} ms, ` +
+  `p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}; ${JSON.stringify(r.reasons)}`;
+
+async function main(): Promise<void> {
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${DB_NAME}`);
+  });
+  const url = databaseUrl(DB_NAME);
+  let server: { base: string; child: ChildProcess } | undefined;
+  try {
+    const s = await seed(url);
+    server = await startServer(url);
+    const login = await fetch(`${server.base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: s.organizerEmail, password: PASSWORD }),
+    });
+    const { access } = (await login.json()) as { access: string };
+    console.log(`${CONNECTIONS} connections, ${s.qrs.length} badges, 3 rooms of capacity ${ROOM_CAPACITY}`);
+    await load(server.base, access, s, { duration: 3 }); // warm-up
+    const sustained = await load(server.base, access, s, { duration: DURATION });
+    console.log(`sustained: ${fmt(sustained)}`);
+    console.log(`  ${await invariants(url, s)}`);
+    const burst = await load(server.base, access, s, { amount: BURST });
+    console.log(`burst of ${BURST}: ${fmt(burst)}`);
+    console.log(`  ${await invariants(url, s)}`);
+    server.child.kill('SIGTERM');
+    server = undefined;
+    const tps = await pgbench(url, s);
+    console.log(`  ${await invariants(url, s)}`);
+    console.log(`ratio app / pgbench: ${(sustained.scansPerSecond / tps).toFixed(2)}`);
+  } finally {
+    server?.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
