@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, Headers, HttpCode, Patch, Post } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiExtraModels,
@@ -34,6 +34,9 @@ const LoginResponses = () =>
       oneOf: [{ $ref: getSchemaPath(SessionResponseDto) }, { $ref: getSchemaPath(EventSelectionResponseDto) }],
     },
   });
+
+/** The profile carries the caller's badge QR: no cache may keep it. */
+const NO_STORE = () => Header('Cache-Control', 'no-store');
 
 @ApiTags('auth')
 @ApiExtraModels(SessionResponseDto, EventSelectionResponseDto)
@@ -126,6 +129,7 @@ export class AuthController {
 
   @Get('profile')
   @Authenticated()
+  @NO_STORE()
   @ApiOkResponse({ type: ProfileDto })
   profile(@CurrentUser() auth: AuthContext): Promise<ProfileDto> {
     return this.auth.profile(auth);
@@ -133,6 +137,7 @@ export class AuthController {
 
   @Get('me')
   @Authenticated()
+  @NO_STORE()
   @ApiOperation({ summary: 'Alias of profile/' })
   @ApiOkResponse({ type: ProfileDto })
   me(@CurrentUser() auth: AuthContext): Promise<ProfileDto> {
@@ -141,6 +146,7 @@ export class AuthController {
 
   @Patch('profile')
   @Authenticated()
+  @NO_STORE()
   @ApiOkResponse({ type: ProfileDto })
   updateProfile(@CurrentUser() auth: AuthContext, @Body() dto: UpdateProfileDto): Promise<ProfileDto> {
     return this.auth.updateProfile(auth, dto);
@@ -163,6 +169,7 @@ export class UsersMeController {
 
   @Get('me')
   @Authenticated()
+  @NO_STORE()
   @ApiOperation({ summary: 'Alias of /api/auth/profile/' })
   @ApiOkResponse({ type: ProfileDto })
   me(@CurrentUser() auth: AuthContext): Promise<ProfileDto> {

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AssignmentsModule } from '../assignments/assignments.module';
 import { EventsModule } from '../events/events.module';
+import { ParticipantsModule } from '../participants/participants.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController, UsersMeController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
@@ -24,6 +25,7 @@ import { SessionsService } from './sessions.service';
     UsersModule,
     EventsModule,
     AssignmentsModule,
+    ParticipantsModule,
   ],
   controllers: [AuthController, UsersMeController],
   providers: [AuthService, SessionsService, AuthGuard, { provide: APP_GUARD, useExisting: AuthGuard }],

@@ -5,6 +5,7 @@ import { constraintViolation } from '../../common/errors/database-errors';
 import { AssignmentsService } from '../assignments/assignments.service';
 import type { EventWithRoleDto } from '../events/dto/event.dto';
 import { EventsService } from '../events/events.service';
+import { ParticipantsService } from '../participants/participants.service';
 import { UserDto } from '../users/dto/user.dto';
 import type { User } from '../users/entities/user.entity';
 import { UsersService } from '../users/users.service';
@@ -30,6 +31,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly events: EventsService,
     private readonly assignments: AssignmentsService,
+    private readonly participants: ParticipantsService,
   ) {}
 
   /** New account, or claims the password-less account an organizer created for this email (keeping its roles). */
@@ -122,8 +124,7 @@ export class AuthService {
       discord_username: user.discordUsername,
       role: auth.role,
       event,
-      // Badges arrive with the participants module; until then nobody has one.
-      participant: null,
+      participant: auth.eventId ? await this.participants.ownBadge(auth.eventId, auth.userId) : null,
     };
   }
 

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { link, mkdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
@@ -231,12 +231,16 @@ function refusal(category: FileCategory): string {
   return category === 'pdf' ? 'Must be a PDF document' : 'Must be a PNG, JPEG or WebP image';
 }
 
-/** A part that is not accepted is still read to its end, so the request completes normally. */
+/**
+ * A part that is not accepted is still read to its end, so the request completes normally. It is first detached from
+ * a reader that gave up on it (a CSV parser stopped at a bad header would otherwise pause it again when it closes),
+ * and `finished` also settles for a part that already ended (a small file read whole): either way, waiting for an
+ * `end` that never comes would hang the request forever.
+ */
 export async function discardPart(part: MultipartFile): Promise<void> {
+  part.file.unpipe();
   part.file.resume();
-  await new Promise<void>((resolve) => {
-    part.file.once('end', resolve).once('error', () => resolve());
-  });
+  await finished(part.file).catch(() => undefined);
 }
 
 /** The generated name is random, so a clash is practically impossible; `link` refuses one rather than overwrite. */

@@ -84,9 +84,12 @@ export class ParticipantsImportService {
     const me = await this.users.getById(caller.userId);
     let created = 0;
     let updated = 0;
+    // Applied in email order, not file order: concurrent imports naming the same people then lock their accounts,
+    // memberships and badges in the same order, so one waits for the other instead of deadlocking with it.
+    const lines = [...parsed.lines].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
     await this.dataSource.transaction(async (manager) => {
-      for (let i = 0; i < parsed.lines.length; i += BATCH) {
-        const batch = parsed.lines.slice(i, i + BATCH);
+      for (let i = 0; i < lines.length; i += BATCH) {
+        const batch = lines.slice(i, i + BATCH);
         const ids = await this.users.upsertUnclaimed(manager, batch);
         const members = batch.map((l) => ({
           userId: ids.get(l.email) as string,

@@ -97,9 +97,15 @@ export class ParticipantsService implements OnModuleInit {
 
   /** The caller's own badge, with its QR. */
   async mine(eventId: string, userId: string): Promise<ParticipantDto> {
+    const own = await this.ownBadge(eventId, userId);
+    if (!own) throw notFound('Badge');
+    return own;
+  }
+
+  /** The user's own badge in the event with its QR, or null (the profile shows it). */
+  async ownBadge(eventId: string, userId: string): Promise<ParticipantDto | null> {
     const row = (await this.withUser(eventId).andWhere('p.user_id = :userId', { userId }).getOne()) as Row | null;
-    if (!row) throw notFound('Badge');
-    return this.toDto(row, true);
+    return row ? this.toDto(row, true) : null;
   }
 
   /**

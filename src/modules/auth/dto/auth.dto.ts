@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { EventDto, EventWithRoleDto } from '../../events/dto/event.dto';
+import { ParticipantDto } from '../../participants/dto/participant.dto';
 import { UserDto } from '../../users/dto/user.dto';
 
 /** Names are stored trimmed: one of spaces only would pass a length check and be saved empty. */
@@ -82,6 +83,10 @@ export class ProfileDto extends UserDto {
   @ApiProperty({ nullable: true, type: String }) discord_username: string | null;
   @ApiProperty({ enum: EVENT_ROLES, nullable: true }) role: EventRole | null;
   @ApiProperty({ type: EventDto, nullable: true }) event: EventDto | null;
-  @ApiProperty({ nullable: true, type: Object, description: 'Own badge (with qr_code_data) in the current event' })
-  participant: Record<string, unknown> | null;
+  @ApiProperty({
+    nullable: true,
+    type: ParticipantDto,
+    description: 'Own badge (with qr_code_data) in the current event',
+  })
+  participant: ParticipantDto | null;
 }

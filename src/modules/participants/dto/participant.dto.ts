@@ -19,7 +19,10 @@ const AllowedRooms = () =>
     IfPresent(),
     IsArray(),
     ArrayMaxSize(MAX_ALLOWED_ROOMS),
-    ArrayUnique(),
+    // UUIDs are compared case-insensitively: the same room in two casings would be stored twice.
+    ArrayUnique((id: unknown) => (typeof id === 'string' ? id.toLowerCase() : id), {
+      message: 'allowed_rooms must not name a room twice',
+    }),
     IsUUID('all', { each: true, message: 'allowed_rooms must contain room UUIDs' }),
   );
 
