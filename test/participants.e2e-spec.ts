@@ -1261,6 +1261,32 @@ describe('participants', () => {
   });
 
   describe('import', () => {
+    it('renames a password-less person only when they belong to no other event', async () => {
+      const a = await createWorld(t);
+      const b = await createWorld(t);
+      const shared = `${uniq('shared')}@example.test`;
+      const own = `${uniq('own')}@example.test`;
+      await importCsv(b.tokens.organisateur, csv([CSV_HEADER, `${shared},Bea,FromB,participant`])).expect(200);
+      await importCsv(a.tokens.organisateur, csv([CSV_HEADER, `${own},Old,Name,participant`])).expect(200);
+      const res = await importCsv(
+        a.tokens.organisateur,
+        csv([CSV_HEADER, `${shared},Mallory,Renamed,participant`, `${own},New,Name,participant`]),
+      );
+      assert.equal(res.status, 200, res.text);
+      const names: { email: string; first_name: string; last_name: string }[] = await t.db.query(
+        'SELECT email, first_name, last_name FROM users WHERE email = ANY($1) ORDER BY email',
+        [[shared, own]],
+      );
+      assert.deepEqual(
+        names.map((n) => [n.email, n.first_name, n.last_name]),
+        [
+          [own, 'New', 'Name'],
+          [shared, 'Bea', 'FromB'],
+        ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+        "event B's person keeps the name B gave; A's own person is renamed",
+      );
+    });
+
     it('mixed good and bad lines: good lines kept, errors with their line numbers (header = line 1); re-import is idempotent', async () => {
       const w = await createWorld(t);
       const org = w.tokens.organisateur;

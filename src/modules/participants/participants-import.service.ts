@@ -90,7 +90,7 @@ export class ParticipantsImportService {
     await this.dataSource.transaction(async (manager) => {
       for (let i = 0; i < lines.length; i += BATCH) {
         const batch = lines.slice(i, i + BATCH);
-        const ids = await this.users.upsertUnclaimed(manager, batch);
+        const ids = await this.users.upsertUnclaimed(manager, eventId, batch);
         const members = batch.map((l) => ({
           userId: ids.get(l.email) as string,
           // Nobody changes their own role by import, as with PATCH.

@@ -111,10 +111,12 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * Bulk form of `findOrCreateByEmail` for imports: creates the missing accounts (password-less) and brings the names
-   * of unclaimed ones up to date; claimed accounts keep the names their owners chose. Returns email → user id.
+   * of unclaimed ones up to date, unless they belong to another event too (an organizer renames only people of their
+   * own event); claimed accounts keep the names their owners chose. Returns email → user id.
    */
   async upsertUnclaimed(
     manager: EntityManager,
+    eventId: string,
     rows: { email: string; firstName: string; lastName: string }[],
   ): Promise<Map<string, string>> {
     const emails = rows.map((r) => normalizeEmail(r.email));
@@ -129,8 +131,9 @@ export class UsersService implements OnApplicationBootstrap {
       `UPDATE users u SET first_name = r.f, last_name = r.l, updated_at = now()
          FROM unnest($1::text[], $2::text[], $3::text[]) AS r(e, f, l)
         WHERE u.email = r.e AND u.password_hash IS NULL AND (r.f <> '' OR r.l <> '')
-          AND (u.first_name, u.last_name) IS DISTINCT FROM (r.f, r.l)`,
-      [emails, firsts, lasts],
+          AND (u.first_name, u.last_name) IS DISTINCT FROM (r.f, r.l)
+          AND NOT EXISTS (SELECT 1 FROM user_event_assignments a WHERE a.user_id = u.id AND a.event_id <> $4)`,
+      [emails, firsts, lasts, eventId],
     );
     const found: { id: string; email: string }[] = await manager.query(
       'SELECT id, email FROM users WHERE email = ANY($1::text[])',
