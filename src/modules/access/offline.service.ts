@@ -44,7 +44,7 @@ export class OfflineService {
            FROM participants p JOIN users u ON u.id = p.user_id
            JOIN user_event_assignments a ON a.event_id = p.event_id AND a.user_id = p.user_id
           WHERE p.event_id = $1 AND a.is_active AND u.is_active
-            AND (cardinality(p.allowed_rooms) = 0 OR p.allowed_rooms && $2::uuid[])
+            AND cardinality($2::uuid[]) > 0 AND (cardinality(p.allowed_rooms) = 0 OR p.allowed_rooms && $2::uuid[])
           ORDER BY p.badge_id`,
         [eventId, roomIds],
       ) as Promise<ManifestDto['badges']>,
