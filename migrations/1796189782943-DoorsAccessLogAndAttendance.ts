@@ -85,6 +85,15 @@ BEGIN
     SELECT response INTO v_resp FROM room_access_logs
      WHERE event_id = p_event AND device_id = p_device AND nonce = p_nonce;
     IF FOUND THEN
+      -- The same key with another request (room, badge or direction) is a client bug, not a repeat: refused, since
+      -- answering the first person's decision for someone else would be wrong.
+      IF NOT EXISTS (SELECT 1 FROM room_access_logs
+                      WHERE event_id = p_event AND device_id = p_device AND nonce = p_nonce
+                        AND room_id IS NOT DISTINCT FROM p_room AND direction = p_direction
+                        AND (p_qr_hash IS NULL OR qr_hash = p_qr_hash)
+                        AND (p_participant IS NULL OR participant_id = p_participant)) THEN
+        RETURN jsonb_build_object('_error', 'NONCE_REUSED');
+      END IF;
       RETURN v_resp || jsonb_build_object(
         '_replayed', true,
         '_conflict', EXISTS (SELECT 1 FROM access_conflicts
@@ -119,12 +128,11 @@ BEGIN
     v_reason := CASE WHEN p_qr_hash IS NOT NULL AND EXISTS (
                        SELECT 1 FROM revoked_qr_codes WHERE event_id = p_event AND qr_hash = p_qr_hash)
                      THEN 'BADGE_REVOKED' ELSE 'BADGE_UNKNOWN' END;
-  ELSIF NOT v_badge.active THEN
-    v_reason := 'BADGE_REVOKED';
   ELSIF p_override_status = 'denied' THEN
     v_reason := 'MANUAL';
   ELSIF p_room IS NOT NULL AND p_direction = 'out' THEN
-    -- An exit is always let through; it changes occupancy only for someone inside this room.
+    -- An exit is always let through, also for a badge deactivated meanwhile (people must be able to leave, and the
+    -- room's count must follow); it changes occupancy only for someone inside this room.
     v_status := 'granted';
     v_reason := 'OK';
     IF v_badge.current_room_id = p_room THEN
@@ -134,6 +142,8 @@ BEGIN
     ELSE
       v_dup := true;
     END IF;
+  ELSIF NOT v_badge.active THEN
+    v_reason := 'BADGE_REVOKED';
   -- Rule 4
   ELSIF v_event.is_cancelled OR v_t < v_event.start_date OR v_t > v_event.end_date THEN
     v_reason := 'EVENT_NOT_ACTIVE';
@@ -309,6 +319,19 @@ END;
 $fn$;
 `;
 
+/** A badge deleted while its holder is inside a room leaves the room's count with it. */
+const LEAVE_ON_DELETE = [
+  `CREATE FUNCTION participants_leave_room() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE rooms SET current_participants = current_participants - 1
+   WHERE id = OLD.current_room_id AND current_participants > 0;
+  RETURN NULL;
+END;
+$fn$`,
+  `CREATE TRIGGER trg_participants_leave_room AFTER DELETE ON participants
+  FOR EACH ROW WHEN (OLD.current_room_id IS NOT NULL) EXECUTE FUNCTION participants_leave_room()`,
+];
+
 /** The access log is append-only: an UPDATE or DELETE is refused unless it cascades from a deleted parent. */
 const APPEND_ONLY = [
   `
@@ -413,10 +436,12 @@ export class DoorsAccessLogAndAttendance1796189782943 implements MigrationInterf
       `ALTER TABLE "attendances" ADD CONSTRAINT "fk_attendances_marked_by_id" FOREIGN KEY ("marked_by_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
     );
     await queryRunner.query(DOOR_DECIDE);
-    for (const statement of APPEND_ONLY) await queryRunner.query(statement);
+    for (const statement of [...APPEND_ONLY, ...LEAVE_ON_DELETE]) await queryRunner.query(statement);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TRIGGER "trg_participants_leave_room" ON "participants"`);
+    await queryRunner.query(`DROP FUNCTION participants_leave_room()`);
     await queryRunner.query(`DROP TRIGGER "trg_room_access_logs_append_only" ON "room_access_logs"`);
     await queryRunner.query(`DROP FUNCTION room_access_logs_append_only()`);
     await queryRunner.query(

@@ -115,6 +115,37 @@ describe('offline doors', () => {
     });
   });
 
+  it('a nonce the device already used for another scan is reported NONCE_REUSED and not stored', async () => {
+    const room = await createRoom(t, w.event.id, { capacity: 100 });
+    const [a, b] = [await createMember(t, w.event.id), await createMember(t, w.event.id)];
+    const device = `door-reuse-${room.slice(0, 6)}`;
+    const at = new Date(Date.now() - 5 * MINUTE).toISOString();
+    const scanOf = (qr: string): OfflineScan => ({
+      nonce: 'same',
+      qr_data: qr,
+      room_id: room,
+      direction: 'in',
+      scanned_at: at,
+      local_decision: 'granted',
+    });
+    assert.equal((await sync(device, [scanOf(a.qr)])).body.results[0].status, 'granted');
+    const reused = await sync(device, [scanOf(b.qr)]);
+    assert.equal(reused.status, 200);
+    assert.deepEqual(reused.body.results[0], {
+      nonce: 'same',
+      status: 'denied',
+      reason_code: 'NONCE_REUSED',
+      conflict: true,
+      already_synced: false,
+    });
+    assert.equal(await logsOf(device), 1);
+    const inside: { current_room_id: string | null }[] = await t.db.query(
+      'SELECT current_room_id FROM participants WHERE id = $1',
+      [b.participant.id],
+    );
+    assert.equal(inside[0]?.current_room_id, null);
+  });
+
   describe('two devices admitting the same badge offline', () => {
     for (const order of ['earlier device first', 'later device first'] as const) {
       it(`${order}: one canonical check-in at the earliest time, one flagged conflict`, async () => {

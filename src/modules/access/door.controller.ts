@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -15,6 +16,9 @@ import { DoorService } from './door.service';
 
 /** Who scans at doors. */
 export const Scanners = () => EventRoles('organisateur', 'gestionnaire_des_salles', 'controlleur_des_badges');
+
+const NONCE_REUSED = () =>
+  ApiConflictResponse({ description: 'NONCE_REUSED: this (device_id, nonce) already answered another scan' });
 
 const DECISION = {
   summary: 'Door decision for a scanned badge',
@@ -33,6 +37,7 @@ export class DoorController {
   @Scanners()
   @HttpCode(200)
   @ApiOperation(DECISION)
+  @NONCE_REUSED()
   @ApiOkResponse({ type: ScanResultDto })
   @ApiForbiddenResponse({ description: 'FORBIDDEN: not your role, or not your room now' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: no such room in the event of the token' })
@@ -49,6 +54,7 @@ export class DoorController {
   @Scanners()
   @HttpCode(200)
   @ApiOperation({ ...DECISION, summary: 'Door decision, with the room in the body' })
+  @NONCE_REUSED()
   @ApiOkResponse({ type: ScanResultDto })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: no such room in the event of the token' })
   qrVerify(
@@ -67,6 +73,7 @@ export class DoorController {
     summary: 'Entrance check-in (no room), as the earlier mobile app calls it',
     description: 'The first granted scan checks the badge in; logged like door scans, with no room.',
   })
+  @NONCE_REUSED()
   @ApiOkResponse({ type: EntranceScanResultDto })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
   entrance(

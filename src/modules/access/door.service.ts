@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
-import { forbidden, notFound } from '../../common/errors/app.exception';
+import { conflict, forbidden, notFound } from '../../common/errors/app.exception';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { qrHash } from '../participants/badge-codes';
+import { AccessErrors } from './access.errors';
 import type { EntranceScanDto, EntranceScanResultDto, ScanResultDto, VerifyAccessDto } from './dto/scan.dto';
 import type { AccessDirection, AccessSource, AccessStatus } from './entities/room-access-log.entity';
 
@@ -61,6 +62,21 @@ const ENTRANCE_FIELDS = [
   'scanned_at',
 ];
 
+/**
+ * An offline scan whose nonce the device already used for another scan: not stored (the key is taken), reported as
+ * refused and in conflict so that the app's operator sees it.
+ */
+function nonceReused(call: DoorCall): DoorAnswer {
+  return {
+    status: 'denied',
+    reason_code: AccessErrors.NONCE_REUSED,
+    access_id: '',
+    nonce: call.nonce,
+    _replayed: false,
+    _conflict: true,
+  };
+}
+
 /** A nonce without a device id is still idempotent: per calling user. */
 function deviceOf(dto: { device_id?: string; nonce?: string }, caller: AuthContext): string | null {
   return dto.device_id ?? (dto.nonce !== undefined ? `user:${caller.userId}` : null);
@@ -93,7 +109,8 @@ export class DoorService {
       [
         call.eventId,
         call.roomId,
-        call.qrData === undefined ? null : qrHash(call.qrData),
+        // Scanners may add a newline or spaces; a QR text never contains whitespace.
+        call.qrData === undefined ? null : qrHash(call.qrData.trim()),
         call.participantId ?? null,
         call.direction,
         call.caller.userId,
@@ -112,6 +129,10 @@ export class DoorService {
     const answer = rows[0]?.r as DoorAnswer & { _error?: string };
     if (answer._error === 'ROOM_NOT_FOUND') throw notFound('Room');
     if (answer._error === 'FORBIDDEN') throw forbidden('You are not assigned to this room now');
+    if (answer._error === 'NONCE_REUSED') {
+      if (call.source === 'offline') return nonceReused(call);
+      throw conflict(AccessErrors.NONCE_REUSED, 'This device already used this nonce for another scan');
+    }
     return answer;
   }
 

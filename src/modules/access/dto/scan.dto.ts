@@ -197,7 +197,12 @@ export class SyncDto {
 export class SyncItemResultDto {
   @ApiProperty() nonce: string;
   @ApiProperty({ enum: ACCESS_STATUSES, description: "The server's decision for this scan" }) status: AccessStatus;
-  @ApiProperty() reason_code: string;
+  @ApiProperty({
+    description:
+      'The reason codes of a door decision, plus SCANNER_NOT_ASSIGNED (the scanner had no shift on this room at that ' +
+      'time) and NONCE_REUSED (this device already used the nonce for another scan: not stored)',
+  })
+  reason_code: string;
   @ApiProperty({ description: 'This scan is part of a conflict (double entry, or refused by the server)' })
   conflict: boolean;
   @ApiProperty({ description: 'Stored by an earlier upload: its stored result is returned' }) already_synced: boolean;
