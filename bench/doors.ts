@@ -248,22 +248,24 @@ async function invariants(url: string, s: Seeded): Promise<string> {
   }
 }
 
+/** The same call as the app makes, for a random badge and room: what pgbench runs. */
+function pgbenchScript(s: Seeded): string {
+  return [
+    `\\set b random(1, ${s.qrs.length})`,
+    `\\set r random(1, ${s.rooms.length})`,
+    `\\set o random(1, 100)`,
+    `SELECT door_decide('${s.eventId}', (SELECT id FROM bench_rooms WHERE i = :r), ` +
+      `(SELECT qr_hash FROM bench_badges WHERE i = :b), NULL, CASE WHEN :o <= 85 THEN 'in' ELSE 'out' END, ` +
+      `'${s.organizerId}', 'organisateur', NULL, NULL, NULL, 'online', NULL, NULL, NULL, ` +
+      `'900 seconds'::interval, '1800 seconds'::interval);`,
+    '',
+  ].join('\n');
+}
+
 async function pgbench(url: string, s: Seeded): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-doors-'));
   const script = join(dir, 'door.sql');
-  writeFileSync(
-    script,
-    [
-      `\\set b random(1, ${s.qrs.length})`,
-      `\\set r random(1, ${s.rooms.length})`,
-      `\\set o random(1, 100)`,
-      `SELECT door_decide('${s.eventId}', (SELECT id FROM bench_rooms WHERE i = :r), ` +
-        `(SELECT qr_hash FROM bench_badges WHERE i = :b), NULL, CASE WHEN :o <= 85 THEN 'in' ELSE 'out' END, ` +
-        `'${s.organizerId}', 'organisateur', NULL, NULL, NULL, 'online', NULL, NULL, NULL, ` +
-        `'900 seconds'::interval, '1800 seconds'::interval);`,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(script, pgbenchScript(s));
   try {
     const { stdout } = await execFileAsync(
       'pgbench',
@@ -310,12 +312,14 @@ async function main(): Promise<void> {
     server.child.kill('SIGTERM');
     server = undefined;
     const tps = await pgbench(url, s);
+    if (process.argv.includes('--keep')) writeFileSync('/tmp/bench-doors.sql', pgbenchScript(s));
     console.log(`  ${await invariants(url, s)}`);
     console.log(`ratio app / pgbench: ${(sustained.scansPerSecond / tps).toFixed(2)}`);
   } finally {
     server?.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
+    if (!process.argv.includes('--keep'))
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
   }
 }
 

@@ -5,7 +5,7 @@ export class ParticipantsBadgesAndAteliers1796188834399 implements MigrationInte
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
-      `CREATE TABLE "participants" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "event_id" uuid NOT NULL, "user_id" uuid NOT NULL, "badge_id" character varying(16) NOT NULL, "qr_salt" character varying(32) NOT NULL, "qr_hash" character(64) NOT NULL, "is_checked_in" boolean NOT NULL DEFAULT false, "checked_in_at" TIMESTAMP WITH TIME ZONE, "allowed_rooms" uuid array NOT NULL DEFAULT '{}', "plan_file" character varying(255), CONSTRAINT "chk_participants_checked_in" CHECK ("is_checked_in" = ("checked_in_at" IS NOT NULL)), CONSTRAINT "pk_participants" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "participants" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "event_id" uuid NOT NULL, "user_id" uuid NOT NULL, "badge_id" character varying(16) NOT NULL, "qr_salt" character varying(32) NOT NULL, "qr_hash" character varying(64) NOT NULL, "is_checked_in" boolean NOT NULL DEFAULT false, "checked_in_at" TIMESTAMP WITH TIME ZONE, "allowed_rooms" uuid array NOT NULL DEFAULT '{}', "plan_file" character varying(255), CONSTRAINT "chk_participants_checked_in" CHECK ("is_checked_in" = ("checked_in_at" IS NOT NULL)), CONSTRAINT "pk_participants" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `CREATE UNIQUE INDEX "uq_participants_event_qr_hash" ON "participants" ("event_id", "qr_hash")`,
@@ -17,7 +17,7 @@ export class ParticipantsBadgesAndAteliers1796188834399 implements MigrationInte
       `CREATE UNIQUE INDEX "uq_participants_event_user" ON "participants" ("event_id", "user_id")`,
     );
     await queryRunner.query(
-      `CREATE TABLE "revoked_qr_codes" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "event_id" uuid NOT NULL, "participant_id" uuid NOT NULL, "qr_hash" character(64) NOT NULL, "revoked_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "pk_revoked_qr_codes" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "revoked_qr_codes" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "event_id" uuid NOT NULL, "participant_id" uuid NOT NULL, "qr_hash" character varying(64) NOT NULL, "revoked_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "pk_revoked_qr_codes" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `CREATE INDEX "idx_revoked_qr_codes_event_id_participant_id" ON "revoked_qr_codes" ("event_id", "participant_id")`,

@@ -115,7 +115,7 @@ export class RoomAccessLog {
   @Column({ type: 'varchar', length: 8, nullable: true })
   localDecision: AccessStatus | null;
 
-  @Column({ type: 'char', length: 64, nullable: true })
+  @Column({ type: 'varchar', length: 64, nullable: true })
   qrHash: string | null;
 
   @Column({ type: 'jsonb' })

@@ -44,7 +44,7 @@ export class Participant extends BaseEntity {
   @Column({ type: 'varchar', length: 32 })
   qrSalt: string;
 
-  @Column({ type: 'char', length: 64 })
+  @Column({ type: 'varchar', length: 64 })
   qrHash: string;
 
   @Column({ type: 'boolean', default: false })

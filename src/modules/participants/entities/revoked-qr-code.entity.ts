@@ -24,7 +24,7 @@ export class RevokedQrCode {
   @JoinColumn({ name: 'participant_id' })
   participant?: Participant;
 
-  @Column({ type: 'char', length: 64 })
+  @Column({ type: 'varchar', length: 64 })
   qrHash: string;
 
   @CreateDateColumn({ type: 'timestamptz' })
