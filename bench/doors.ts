@@ -139,7 +139,9 @@ function freePort(): Promise<number> {
 
 async function startServer(url: string): Promise<{ base: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(__dirname, '..', 'src', 'main.js')], {
+  // BENCH_PROFILE=1 writes a CPU profile of the server (node --cpu-prof) into the working folder.
+  const flags = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : [];
+  const child = spawn(process.execPath, [...flags, join(__dirname, '..', 'src', 'main.js')], {
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -49,6 +49,7 @@ DECLARE
   v_resp jsonb;
   v_other uuid;
   v_conflict boolean := false;
+  v_move boolean := false;
 BEGIN
   -- Offline scans are decided at the device's time, unless it is absurd (ahead of the server, or more than a day
   -- before the event): then at the upload time, and flagged.
@@ -200,7 +201,7 @@ BEGIN
           UPDATE rooms SET current_participants = current_participants - 1
            WHERE id = v_prev AND current_participants > 0;
         END IF;
-        UPDATE participants SET current_room_id = p_room, updated_at = v_now WHERE id = v_badge.id;
+        v_move := true;
       END IF;
     END IF;
   END IF;
@@ -208,16 +209,21 @@ BEGIN
   IF v_status = 'granted' AND p_direction = 'in' THEN
     -- The first granted scan checks the badge in; offline, the earliest device time wins.
     v_first := NOT v_badge.is_checked_in;
-    IF v_first OR v_badge.checked_in_at > v_t THEN
-      UPDATE participants SET is_checked_in = true, checked_in_at = least(coalesce(checked_in_at, v_t), v_t),
+    -- One UPDATE of the badge for the move and the check-in (a second one would write a second row version).
+    IF v_move OR v_first OR v_badge.checked_in_at > v_t THEN
+      UPDATE participants SET current_room_id = CASE WHEN v_move THEN p_room ELSE current_room_id END,
+                              is_checked_in = true, checked_in_at = least(coalesce(checked_in_at, v_t), v_t),
                               updated_at = v_now
        WHERE id = v_badge.id;
     END IF;
-    INSERT INTO attendances (event_id, participant_id, session_id, method, marked_by_id, attended_at)
-    VALUES (p_event, v_badge.id, NULL, 'door_scan', NULL, v_t)
-    ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL
-    DO UPDATE SET attended_at = excluded.attended_at
-     WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
+    -- The event attendance exists since the check-in; it changes only with the check-in.
+    IF v_first OR v_badge.checked_in_at > v_t THEN
+      INSERT INTO attendances (event_id, participant_id, session_id, method, marked_by_id, attended_at)
+      VALUES (p_event, v_badge.id, NULL, 'door_scan', NULL, v_t)
+      ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL
+      DO UPDATE SET attended_at = excluded.attended_at
+       WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
+    END IF;
     IF v_has_session THEN
       INSERT INTO attendances (event_id, participant_id, session_id, method, marked_by_id, attended_at)
       VALUES (p_event, v_badge.id, v_session_id, 'door_scan', NULL, v_t)
@@ -319,6 +325,48 @@ END;
 $fn$;
 `;
 
+/**
+ * The door tables have no foreign keys to events, rooms, sessions or scanners: a foreign key check locks the parent
+ * row (FOR KEY SHARE) in every transaction, and on the door's hot rows (the event, the room, the session, a busy
+ * controller) hundreds of concurrent lockers turn each lock into a MultiXact. What the keys did is done here instead:
+ * an event takes its scans with it; a room that has scans cannot be deleted (the same error as the key gave); a
+ * session takes its attendance rows with it. A deleted session or scanner leaves its id in old log rows.
+ */
+const INSTEAD_OF_KEYS = [
+  `CREATE FUNCTION events_delete_door_data() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM room_access_logs WHERE event_id = OLD.id;
+  DELETE FROM attendances WHERE event_id = OLD.id;
+  RETURN NULL;
+END;
+$fn$`,
+  `CREATE TRIGGER trg_events_delete_door_data AFTER DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION events_delete_door_data()`,
+  `CREATE FUNCTION rooms_keep_scanned() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- Not when the event itself is being deleted (the delete then cascades, one trigger level down).
+  IF pg_trigger_depth() < 2
+     AND EXISTS (SELECT 1 FROM room_access_logs WHERE event_id = OLD.event_id AND room_id = OLD.id) THEN
+    RAISE EXCEPTION 'room % has been scanned', OLD.id
+      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'fk_room_access_logs_room_id';
+  END IF;
+  RETURN OLD;
+END;
+$fn$`,
+  `CREATE TRIGGER trg_rooms_keep_scanned BEFORE DELETE ON rooms
+  FOR EACH ROW EXECUTE FUNCTION rooms_keep_scanned()`,
+  `CREATE FUNCTION sessions_delete_attendance() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM attendances WHERE event_id = OLD.event_id AND session_id = OLD.id;
+  RETURN NULL;
+END;
+$fn$`,
+  `CREATE TRIGGER trg_sessions_delete_attendance AFTER DELETE ON sessions
+  FOR EACH ROW EXECUTE FUNCTION sessions_delete_attendance()`,
+  // Room to spare on each page, so that moving a badge between rooms is a HOT update (no index entries written).
+  `ALTER TABLE participants SET (fillfactor = 85)`,
+];
+
 /** A badge deleted while its holder is inside a room leaves the room's count with it. */
 const LEAVE_ON_DELETE = [
   `CREATE FUNCTION participants_leave_room() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -394,25 +442,7 @@ export class DoorsAccessLogAndAttendance1796189782943 implements MigrationInterf
     );
     await queryRunner.query(`ALTER TABLE "participants" ADD "current_room_id" uuid`);
     await queryRunner.query(
-      `CREATE INDEX "idx_participants_event_id_current_room_id" ON "participants" ("event_id", "current_room_id")`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "participants" ADD CONSTRAINT "fk_participants_current_room_id" FOREIGN KEY ("current_room_id") REFERENCES "rooms"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "room_access_logs" ADD CONSTRAINT "fk_room_access_logs_event_id" FOREIGN KEY ("event_id") REFERENCES "events"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "room_access_logs" ADD CONSTRAINT "fk_room_access_logs_room_id" FOREIGN KEY ("room_id") REFERENCES "rooms"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
       `ALTER TABLE "room_access_logs" ADD CONSTRAINT "fk_room_access_logs_participant_id" FOREIGN KEY ("participant_id") REFERENCES "participants"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "room_access_logs" ADD CONSTRAINT "fk_room_access_logs_session_id" FOREIGN KEY ("session_id") REFERENCES "sessions"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "room_access_logs" ADD CONSTRAINT "fk_room_access_logs_verified_by_id" FOREIGN KEY ("verified_by_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
     );
     await queryRunner.query(
       `ALTER TABLE "access_conflicts" ADD CONSTRAINT "fk_access_conflicts_event_id" FOREIGN KEY ("event_id") REFERENCES "events"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
@@ -424,22 +454,24 @@ export class DoorsAccessLogAndAttendance1796189782943 implements MigrationInterf
       `ALTER TABLE "access_conflicts" ADD CONSTRAINT "fk_access_conflicts_other_access_id" FOREIGN KEY ("other_access_id") REFERENCES "room_access_logs"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
     await queryRunner.query(
-      `ALTER TABLE "attendances" ADD CONSTRAINT "fk_attendances_event_id" FOREIGN KEY ("event_id") REFERENCES "events"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
       `ALTER TABLE "attendances" ADD CONSTRAINT "fk_attendances_participant_id" FOREIGN KEY ("participant_id") REFERENCES "participants"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "attendances" ADD CONSTRAINT "fk_attendances_session_id" FOREIGN KEY ("session_id") REFERENCES "sessions"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
     await queryRunner.query(
       `ALTER TABLE "attendances" ADD CONSTRAINT "fk_attendances_marked_by_id" FOREIGN KEY ("marked_by_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
     );
     await queryRunner.query(DOOR_DECIDE);
-    for (const statement of [...APPEND_ONLY, ...LEAVE_ON_DELETE]) await queryRunner.query(statement);
+    for (const statement of [...APPEND_ONLY, ...LEAVE_ON_DELETE, ...INSTEAD_OF_KEYS])
+      await queryRunner.query(statement);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE participants RESET (fillfactor)`);
+    await queryRunner.query(`DROP TRIGGER "trg_sessions_delete_attendance" ON "sessions"`);
+    await queryRunner.query(`DROP FUNCTION sessions_delete_attendance()`);
+    await queryRunner.query(`DROP TRIGGER "trg_rooms_keep_scanned" ON "rooms"`);
+    await queryRunner.query(`DROP FUNCTION rooms_keep_scanned()`);
+    await queryRunner.query(`DROP TRIGGER "trg_events_delete_door_data" ON "events"`);
+    await queryRunner.query(`DROP FUNCTION events_delete_door_data()`);
     await queryRunner.query(`DROP TRIGGER "trg_participants_leave_room" ON "participants"`);
     await queryRunner.query(`DROP FUNCTION participants_leave_room()`);
     await queryRunner.query(`DROP TRIGGER "trg_room_access_logs_append_only" ON "room_access_logs"`);
@@ -448,19 +480,11 @@ export class DoorsAccessLogAndAttendance1796189782943 implements MigrationInterf
       `DROP FUNCTION door_decide(uuid, uuid, text, uuid, text, uuid, text, text, text, timestamptz, text, text, text, text, interval, interval)`,
     );
     await queryRunner.query(`ALTER TABLE "attendances" DROP CONSTRAINT "fk_attendances_marked_by_id"`);
-    await queryRunner.query(`ALTER TABLE "attendances" DROP CONSTRAINT "fk_attendances_session_id"`);
     await queryRunner.query(`ALTER TABLE "attendances" DROP CONSTRAINT "fk_attendances_participant_id"`);
-    await queryRunner.query(`ALTER TABLE "attendances" DROP CONSTRAINT "fk_attendances_event_id"`);
     await queryRunner.query(`ALTER TABLE "access_conflicts" DROP CONSTRAINT "fk_access_conflicts_other_access_id"`);
     await queryRunner.query(`ALTER TABLE "access_conflicts" DROP CONSTRAINT "fk_access_conflicts_access_id"`);
     await queryRunner.query(`ALTER TABLE "access_conflicts" DROP CONSTRAINT "fk_access_conflicts_event_id"`);
-    await queryRunner.query(`ALTER TABLE "room_access_logs" DROP CONSTRAINT "fk_room_access_logs_verified_by_id"`);
-    await queryRunner.query(`ALTER TABLE "room_access_logs" DROP CONSTRAINT "fk_room_access_logs_session_id"`);
     await queryRunner.query(`ALTER TABLE "room_access_logs" DROP CONSTRAINT "fk_room_access_logs_participant_id"`);
-    await queryRunner.query(`ALTER TABLE "room_access_logs" DROP CONSTRAINT "fk_room_access_logs_room_id"`);
-    await queryRunner.query(`ALTER TABLE "room_access_logs" DROP CONSTRAINT "fk_room_access_logs_event_id"`);
-    await queryRunner.query(`ALTER TABLE "participants" DROP CONSTRAINT "fk_participants_current_room_id"`);
-    await queryRunner.query(`DROP INDEX "public"."idx_participants_event_id_current_room_id"`);
     await queryRunner.query(`ALTER TABLE "participants" DROP COLUMN "current_room_id"`);
     await queryRunner.query(`DROP INDEX "public"."uq_attendances_event_participant"`);
     await queryRunner.query(`DROP INDEX "public"."uq_attendances_event_participant_session"`);

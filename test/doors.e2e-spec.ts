@@ -1910,8 +1910,18 @@ describe('doors', () => {
       assert.equal(kept?.status, 'granted');
       assert.equal(await logCount(w.event.id), 3);
       await t.http.delete(`/api/sessions/${sessionId}/`).set(bearer(w.tokens.organisateur)).expect(204);
-      assert.equal((await logRow(b.access_id))?.session_id, null);
+      const afterSession = await t.http
+        .get(`/api/room-access/${b.access_id}/`)
+        .set(bearer(w.tokens.organisateur))
+        .expect(200);
+      assert.equal(afterSession.body.session, null, 'a deleted session shows as none');
+      assert.equal(afterSession.body.session_title, null);
       assert.equal((await logRow(b.access_id))?.participant_id, stays.participant.id);
+      assert.equal(
+        await countRows(t, 'attendances', 'session_id = $1', [sessionId]),
+        0,
+        "the session's attendance went with it",
+      );
       const log = await t.http.get(`/api/room-access/${a.access_id}/`).set(bearer(w.tokens.organisateur)).expect(200);
       assert.equal(log.body.participant, null);
       await t.http.delete(`/api/events/${w.event.id}/`).set(bearer(w.tokens.organisateur)).expect(204);

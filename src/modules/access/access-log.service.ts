@@ -17,11 +17,14 @@ import type {
 } from './dto/access-log.dto';
 import { DoorService } from './door.service';
 
-/** The columns of an access log row as the API shows it; `l` is room_access_logs. */
+/**
+ * The columns of an access log row as the API shows it; `l` is room_access_logs. A session or scanner deleted since
+ * shows as null (the row keeps its id: the log has no foreign keys there).
+ */
 export const LOG_SELECT = `
   SELECT l.id, l.participant_id, nullif(trim(u.first_name || ' ' || u.last_name), '') AS participant_name,
-         p.badge_id, l.room_id, r.name AS room_name, l.session_id, s.title AS session_title, l.direction, l.status,
-         l.reason_code, l.denial_reason, l.duplicate, l.verified_by_id,
+         p.badge_id, l.room_id, r.name AS room_name, s.id AS session_id, s.title AS session_title, l.direction,
+         l.status, l.reason_code, l.denial_reason, l.duplicate, v.id AS verified_by_id,
          nullif(trim(v.first_name || ' ' || v.last_name), '') AS verified_by_name, l.device_id, l.nonce, l.scanned_at,
          l.device_scanned_at, l.device_time_adjusted, l.received_at, l.source, l.local_decision,
          EXISTS (SELECT 1 FROM access_conflicts c WHERE c.access_id = l.id) AS conflict

@@ -1,9 +1,5 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Event } from '../../events/entities/event.entity';
 import { Participant } from '../../participants/entities/participant.entity';
-import { Room } from '../../rooms/entities/room.entity';
-import { EventSession } from '../../sessions/entities/event-session.entity';
-import { User } from '../../users/entities/user.entity';
 
 export const ACCESS_DIRECTIONS = ['in', 'out'] as const;
 export type AccessDirection = (typeof ACCESS_DIRECTIONS)[number];
@@ -15,7 +11,9 @@ export type AccessSource = (typeof ACCESS_SOURCES)[number];
 /**
  * Every door decision, granted or denied, online, offline or manual. Append-only: rows are written by the SQL
  * function `door_decide` (migrations) and never updated; conflicts found later are recorded beside them
- * (`access_conflicts`). `response` is the answer given, returned again for a repeated (device, nonce).
+ * (`access_conflicts`). `response` is the answer given, returned again for a repeated (device, nonce). No foreign
+ * keys to the event, room, session or scanner (see the doors migration): `door_decide` checks them, triggers do
+ * the deletes the keys would have done.
  */
 @Entity('room_access_logs')
 @Index('uq_room_access_logs_event_device_nonce', ['eventId', 'deviceId', 'nonce'], {
@@ -36,17 +34,9 @@ export class RoomAccessLog {
   @Column({ type: 'uuid' })
   eventId: string;
 
-  @ManyToOne(() => Event, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'event_id' })
-  event?: Event;
-
   /** Null for an entrance check-in (`POST /api/participants/scan/`). A room with scans cannot be deleted. */
   @Column({ type: 'uuid', nullable: true })
   roomId: string | null;
-
-  @ManyToOne(() => Room, { onDelete: 'NO ACTION' })
-  @JoinColumn({ name: 'room_id' })
-  room?: Room;
 
   /** Null when the QR matched no badge of the event. */
   @Column({ type: 'uuid', nullable: true })
@@ -59,16 +49,8 @@ export class RoomAccessLog {
   @Column({ type: 'uuid', nullable: true })
   sessionId: string | null;
 
-  @ManyToOne(() => EventSession, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'session_id' })
-  session?: EventSession;
-
   @Column({ type: 'uuid', nullable: true })
   verifiedById: string | null;
-
-  @ManyToOne(() => User, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'verified_by_id' })
-  verifiedBy?: User;
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   deviceId: string | null;

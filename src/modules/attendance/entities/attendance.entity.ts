@@ -1,7 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Event } from '../../events/entities/event.entity';
 import { Participant } from '../../participants/entities/participant.entity';
-import { EventSession } from '../../sessions/entities/event-session.entity';
 import { User } from '../../users/entities/user.entity';
 
 export const ATTENDANCE_METHODS = ['door_scan', 'self', 'code', 'discord', 'manual'] as const;
@@ -29,10 +27,6 @@ export class Attendance {
   @Column({ type: 'uuid' })
   eventId: string;
 
-  @ManyToOne(() => Event, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'event_id' })
-  event?: Event;
-
   @Column({ type: 'uuid' })
   participantId: string;
 
@@ -42,10 +36,6 @@ export class Attendance {
 
   @Column({ type: 'uuid', nullable: true })
   sessionId: string | null;
-
-  @ManyToOne(() => EventSession, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'session_id' })
-  session?: EventSession;
 
   @Column({ type: 'varchar', length: 16 })
   method: AttendanceMethod;

@@ -2,7 +2,6 @@ import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { BaseEntity } from '../../../database/base.entity';
 import { UserEventAssignment } from '../../assignments/entities/user-event-assignment.entity';
 import { Event } from '../../events/entities/event.entity';
-import { Room } from '../../rooms/entities/room.entity';
 import { User } from '../../users/entities/user.entity';
 
 /**
@@ -14,7 +13,6 @@ import { User } from '../../users/entities/user.entity';
 @Index('uq_participants_event_user', ['eventId', 'userId'], { unique: true })
 @Index('uq_participants_event_badge_id', ['eventId', 'badgeId'], { unique: true })
 @Index('uq_participants_event_qr_hash', ['eventId', 'qrHash'], { unique: true })
-@Index('idx_participants_event_id_current_room_id', ['eventId', 'currentRoomId'])
 @Check('chk_participants_checked_in', `"is_checked_in" = ("checked_in_at" IS NOT NULL)`)
 export class Participant extends BaseEntity {
   @Column({ type: 'uuid' })
@@ -57,13 +55,12 @@ export class Participant extends BaseEntity {
   @Column({ type: 'uuid', array: true, default: () => "'{}'" })
   allowedRooms: string[];
 
-  /** The room the holder is in now, as door scans tell it (null: in no room). Changed only by `door_decide`. */
+  /**
+   * The room the holder is in now, as door scans tell it (null: in no room). Changed only by `door_decide`. Neither
+   * indexed nor a foreign key, so that moving a badge is a HOT update that locks no room row (see the doors migration).
+   */
   @Column({ type: 'uuid', nullable: true })
   currentRoomId: string | null;
-
-  @ManyToOne(() => Room, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'current_room_id' })
-  currentRoom?: Room;
 
   /** Exhibitor floor plan (PDF) under UPLOAD_DIR. */
   @Column({ type: 'varchar', length: 255, nullable: true })
