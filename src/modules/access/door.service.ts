@@ -7,7 +7,6 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { qrHash } from '../participants/badge-codes';
 import { AccessErrors } from './access.errors';
-import { KeyedQueue } from './room-queue';
 import type { EntranceScanDto, EntranceScanResultDto, ScanResultDto, VerifyAccessDto } from './dto/scan.dto';
 import type { AccessDirection, AccessSource, AccessStatus } from './entities/room-access-log.entity';
 
@@ -95,8 +94,6 @@ const pick = <T>(answer: DoorAnswer, fields: string[]): T =>
 export class DoorService {
   private readonly grace: string;
   private readonly conflictWindow: string;
-  /** Online room scans: one transaction per room in flight from this instance (see KeyedQueue). */
-  private readonly rooms = new KeyedQueue();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -141,19 +138,17 @@ export class DoorService {
 
   /** `verify_access/` and `qr/verify/`. */
   async verify(eventId: string, roomId: string, dto: VerifyAccessDto, caller: AuthContext): Promise<ScanResultDto> {
-    const answer = await this.rooms.run(roomId.toLowerCase(), () =>
-      this.decide({
-        eventId,
-        roomId,
-        qrData: dto.qr_data,
-        direction: dto.direction ?? 'in',
-        caller,
-        deviceId: deviceOf(dto, caller),
-        nonce: dto.nonce,
-        deviceTime: dto.scanned_at,
-        source: 'online',
-      }),
-    );
+    const answer = await this.decide({
+      eventId,
+      roomId,
+      qrData: dto.qr_data,
+      direction: dto.direction ?? 'in',
+      caller,
+      deviceId: deviceOf(dto, caller),
+      nonce: dto.nonce,
+      deviceTime: dto.scanned_at,
+      source: 'online',
+    });
     return pick<ScanResultDto>(answer, ROOM_FIELDS);
   }
 
