@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'pg';
-import type { Response, Test } from 'supertest';
 import { bearer, createMember, createRoom, createWorld, type World } from './helpers/factories';
+import { countBy, fire } from './helpers/requests';
 import { bootTestApp, testDatabaseUrl, type TestApp } from './helpers/test-app';
-
-/** Starts a supertest request now (they are lazy until awaited). */
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
-
-const tally = (values: string[]): Record<string, number> =>
-  values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
 
 describe('doors under concurrency', () => {
   let t: TestApp;
@@ -46,8 +40,8 @@ describe('doors under concurrency', () => {
       const responses = await Promise.all(
         Array.from({ length: 200 }, (_, i) => scan(w.tokens.organisateur, rooms[i % 4] as string, m.qr)),
       );
-      assert.deepEqual(tally(responses.map((r) => String(r.status))), { 200: 200 });
-      assert.deepEqual(tally(responses.map((r) => r.body.status as string)), { granted: 200 });
+      assert.deepEqual(countBy(responses.map((r) => String(r.status))), { 200: 200 });
+      assert.deepEqual(countBy(responses.map((r) => r.body.status as string)), { granted: 200 });
 
       const occ = await occupancy(rooms);
       assert.equal(
@@ -115,8 +109,8 @@ describe('doors under concurrency', () => {
       const room = await createRoom(t, w.event.id, { capacity: 10 });
       const members = await Promise.all(Array.from({ length: 200 }, () => createMember(t, w.event.id)));
       const responses = await Promise.all(members.map((m) => scan(w.tokens.organisateur, room, m.qr)));
-      assert.deepEqual(tally(responses.map((r) => String(r.status))), { 200: 200 });
-      assert.deepEqual(tally(responses.map((r) => r.body.reason_code as string)), { OK: 10, ROOM_FULL: 190 });
+      assert.deepEqual(countBy(responses.map((r) => String(r.status))), { 200: 200 });
+      assert.deepEqual(countBy(responses.map((r) => r.body.reason_code as string)), { OK: 10, ROOM_FULL: 190 });
       assert.deepEqual(await occupancy([room]), [10]);
       const inside: { n: string }[] = await t.db.query(
         'SELECT count(*) AS n FROM participants WHERE current_room_id = $1',

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Response, Test } from 'supertest';
 import { bearer, countRows, createMember, createRoom, createWorld, type World } from './helpers/factories';
+import { fire } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
 const MINUTE = 60_000;
 
 interface OfflineScan {

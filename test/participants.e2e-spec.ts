@@ -22,6 +22,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { fire, tally } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const PARTICIPANT_KEYS = [
@@ -55,12 +56,6 @@ type Body = Record<string, unknown>;
 type Badge = Body & { id: string; qr_code_data?: string };
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
-/** Starts a supertest request now (they are lazy until awaited) and resolves with its response. */
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
-
-const tally = (responses: Response[]): Record<number, number> =>
-  responses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
 /** supertest parser for a download: the raw bytes. */
 function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {

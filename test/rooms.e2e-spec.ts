@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Response, Test } from 'supertest';
 import { EVENT_ROLES } from '../src/common/auth/event-role';
 import { bearer, countRows, createUser, createWorld, openSession, uniq, type World } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { fire, tally } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const NON_ORGANIZER_ROLES = EVENT_ROLES.filter((r) => r !== 'organisateur');
@@ -31,12 +31,6 @@ function assertRoomShape(body: Record<string, unknown>): void {
   assert.match(String(body.created_at), ISO_UTC);
   assert.match(String(body.updated_at), ISO_UTC);
 }
-
-/** Starts a supertest request now (they are lazy until awaited) and resolves with its response. */
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
-
-const tally = (responses: Response[]): Record<number, number> =>
-  responses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
 interface RoomSeed {
   name?: string;

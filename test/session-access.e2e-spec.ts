@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Response, Test } from 'supertest';
+import type { Test } from 'supertest';
 import { EVENT_ROLES } from '../src/common/auth/event-role';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import {
@@ -15,6 +15,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { fire, tally } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const ACCESS_KEYS = [
@@ -38,12 +39,6 @@ const HOUR = 3_600_000;
 
 type Body = Record<string, unknown>;
 type Access = Record<string, unknown> & { id: string };
-
-/** Starts a supertest request now (they are lazy until awaited) and resolves with its response. */
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
-
-const tally = (responses: Response[]): Record<number, number> =>
-  responses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
 function assertAccessShape(body: Body): void {
   assert.deepEqual(Object.keys(body).sort(), ACCESS_KEYS);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Response, Test } from 'supertest';
+import type { Response } from 'supertest';
 import type { EventRole } from '../src/common/auth/event-role';
 import { bearer, countRows, createWorld, uniq, type World } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { fire, tally } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const SESSION_KEYS = [
@@ -42,12 +43,6 @@ const DAY = '2030-03-10';
 const at = (hhmm: string, day = DAY): string => `${day}T${hhmm}:00.000Z`;
 
 type Body = Record<string, unknown>;
-
-/** Starts a supertest request now (they are lazy until awaited) and resolves with its response. */
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
-
-const tally = (responses: Response[]): Record<number, number> =>
-  responses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
 function assertSessionShape(body: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(body).sort(), SESSION_KEYS);

@@ -16,6 +16,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError } from './helpers/assertions';
+import { fire, tally } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const NON_ORGANIZER_ROLES = EVENT_ROLES.filter((r) => r !== 'organisateur');
@@ -36,12 +37,6 @@ function assertAssignmentShape(body: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(body).sort(), ASSIGNMENT_KEYS);
   assert.match(String(body.assigned_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 }
-
-/** Starts a supertest request now (they are lazy until awaited) and resolves with its response. */
-const fire = (test: Test): Promise<Response> => test.then((res) => res);
-
-const tally = (responses: Response[]): Record<number, number> =>
-  responses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
 describe('user-assignments', () => {
   let t: TestApp;
