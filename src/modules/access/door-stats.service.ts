@@ -37,24 +37,19 @@ export class DoorStatsService {
     return { scans_today: Number(rows[0]?.scans ?? 0), denied_today: Number(rows[0]?.denied ?? 0) };
   }
 
-  /** `GET /api/controller/room-stats/`: the caller's own scans today, by room, and the last ten. */
-  async controller(eventId: string, caller: AuthContext): Promise<ControllerStatsDto> {
+  /** A scanner's own scans today, by room, with the totals (the dashboard shows the totals only). */
+  async scannerToday(eventId: string, userId: string): Promise<Omit<ControllerStatsDto, 'recent'>> {
     const since = startOfUtcDay();
-    const [byRoom, recent] = await Promise.all([
-      this.dataSource.query(
+    const rows: { room_id: string | null; room_name: string | null; granted: string; denied: string }[] =
+      await this.dataSource.query(
         `SELECT l.room_id, r.name AS room_name, count(*) FILTER (WHERE l.status = 'granted') AS granted,
                 count(*) FILTER (WHERE l.status = 'denied') AS denied
            FROM room_access_logs l LEFT JOIN rooms r ON r.id = l.room_id
           WHERE l.event_id = $1 AND l.verified_by_id = $2 AND l.scanned_at >= $3
           GROUP BY l.room_id, r.name ORDER BY r.name NULLS FIRST`,
-        [eventId, caller.userId, since],
-      ) as Promise<{ room_id: string | null; room_name: string | null; granted: string; denied: string }[]>,
-      this.dataSource.query(
-        `${LOG_SELECT} WHERE l.event_id = $1 AND l.verified_by_id = $2 ORDER BY l.scanned_at DESC, l.id LIMIT 10`,
-        [eventId, caller.userId],
-      ) as Promise<Record<string, unknown>[]>,
-    ]);
-    const by_room: RoomScanCountDto[] = byRoom.map((r) => ({
+        [eventId, userId, since],
+      );
+    const by_room: RoomScanCountDto[] = rows.map((r) => ({
       room: r.room_id,
       room_name: r.room_name,
       granted: Number(r.granted),
@@ -68,8 +63,19 @@ export class DoorStatsService {
       granted_today: granted,
       denied_today: denied,
       by_room,
-      recent: recent.map(toLogDto),
     };
+  }
+
+  /** `GET /api/controller/room-stats/`: the caller's own scans today, by room, and the last ten. */
+  async controller(eventId: string, caller: AuthContext): Promise<ControllerStatsDto> {
+    const [today, recent] = await Promise.all([
+      this.scannerToday(eventId, caller.userId),
+      this.dataSource.query(
+        `${LOG_SELECT} WHERE l.event_id = $1 AND l.verified_by_id = $2 ORDER BY l.scanned_at DESC, l.id LIMIT 10`,
+        [eventId, caller.userId],
+      ) as Promise<Record<string, unknown>[]>,
+    ]);
+    return { ...today, recent: recent.map(toLogDto) };
   }
 
   /** `GET /api/rooms/{id}/statistics/`. */

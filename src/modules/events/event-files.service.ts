@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+import { assertTokenEvent } from '../../common/auth/event-scope';
 import { notFound } from '../../common/errors/app.exception';
 import { FilesService, type OpenedFile } from '../files/files.service';
 import type { EventDto } from './dto/event.dto';
@@ -19,11 +20,10 @@ export class EventFilesService {
   ) {}
 
   async upload(id: string, eventId: string, kind: EventFileKind, request: FastifyRequest): Promise<EventDto> {
-    if (id.toLowerCase() !== eventId.toLowerCase()) throw notFound('Event');
+    assertTokenEvent(id, eventId);
     const slot = EVENT_FILE_SLOTS[kind];
     const stored = await this.files.saveUpload(eventId, kind, slot.category, request);
     await this.files.replaceIn(
-      this.dataSource,
       { table: 'events', column: slot.column, where: 'id = $1', params: [eventId], what: 'Event' },
       eventId,
       stored,
@@ -33,7 +33,7 @@ export class EventFilesService {
   }
 
   async open(id: string, eventId: string, kind: EventFileKind): Promise<OpenedFile> {
-    if (id.toLowerCase() !== eventId.toLowerCase()) throw notFound('Event');
+    assertTokenEvent(id, eventId);
     const event = await this.dataSource.getRepository(Event).findOneBy({ id: eventId });
     if (!event) throw notFound('Event');
     const file = await this.files.open(eventId, event[EVENT_FILE_SLOTS[kind].property]);

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
+import { assertTokenEvent } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
 import { notFound, validationFailed } from '../../common/errors/app.exception';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
@@ -127,7 +128,7 @@ export class EventsService {
 
   /** Changes to the event of the token only: any other id is 404. */
   async update(id: string, eventId: string, dto: UpdateEventDto): Promise<EventDto> {
-    if (!sameId(id, eventId)) throw notFound('Event');
+    assertTokenEvent(id, eventId);
     const event = await this.events.findOneBy({ id: eventId });
     if (!event) throw notFound('Event');
     if (
@@ -160,7 +161,7 @@ export class EventsService {
   }
 
   async remove(id: string, eventId: string): Promise<void> {
-    if (!sameId(id, eventId)) throw notFound('Event');
+    assertTokenEvent(id, eventId);
     const result = await this.events.delete({ id: eventId });
     if (!result.affected) throw notFound('Event');
     await this.files.removeEvent(eventId);
@@ -215,11 +216,6 @@ export class EventsService {
     }
     return qb;
   }
-}
-
-/** UUIDs are case-insensitive: the path may spell the token's event in upper case. */
-function sameId(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 function assertDates(start: Date, end: Date): void {

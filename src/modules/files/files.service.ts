@@ -7,6 +7,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppException, ErrorCode, notFound, validationFailed } from '../../common/errors/app.exception';
 import type { AppConfig } from '../../config/app-config';
@@ -80,7 +81,10 @@ export class FilesService {
   private readonly root: string;
   readonly maxBytes: number;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
     this.root = resolve(config.uploadDir);
     this.maxBytes = config.maxUploadMb * 1024 * 1024;
   }
@@ -162,7 +166,6 @@ export class FilesService {
    * while still referenced. `table` and `column` are code constants, never input. No such row → 404 `what`.
    */
   async replaceIn(
-    dataSource: DataSource,
     target: { table: string; column: string; where: string; params: unknown[]; what: string },
     eventId: string,
     stored: StoredFile,
@@ -170,7 +173,7 @@ export class FilesService {
     const n = target.params.length;
     let rows: { previous: string | null }[];
     try {
-      rows = await dataSource.query(
+      rows = await this.dataSource.query(
         // A SELECT around the UPDATE so the driver returns plain rows.
         `WITH old AS (SELECT id, ${target.column} AS previous FROM ${target.table} WHERE ${target.where} FOR UPDATE),
               changed AS (UPDATE ${target.table} t SET ${target.column} = $${n + 1}, updated_at = now() FROM old

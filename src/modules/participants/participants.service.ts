@@ -38,6 +38,10 @@ type Row = Participant & { user: User; assignment: UserEventAssignment };
 
 export type BadgeFormat = 'png' | 'svg';
 
+/** Every badge image: medium error correction (a scratched badge still reads), a quiet zone of two modules. */
+const QR_IMAGE = { errorCorrectionLevel: 'M', margin: 2 } as const;
+const QR_PNG = { ...QR_IMAGE, width: 512 } as const;
+
 @Injectable()
 export class ParticipantsService implements OnModuleInit {
   constructor(
@@ -186,7 +190,7 @@ export class ParticipantsService implements OnModuleInit {
     return {
       participant_id: row.id,
       qr_code_data: text,
-      png_data_url: await QRCode.toDataURL(text, { errorCorrectionLevel: 'M', margin: 2, width: 512 }),
+      png_data_url: await QRCode.toDataURL(text, QR_PNG),
     };
   }
 
@@ -195,17 +199,15 @@ export class ParticipantsService implements OnModuleInit {
     const row = await this.row(eventId, id);
     if (caller.role !== 'organisateur' && row.userId !== caller.userId) throw notFound('Participant');
     const text = this.issuer.qrCodeData(row);
-    const options = { errorCorrectionLevel: 'M', margin: 2 } as const;
     return format === 'png'
-      ? QRCode.toBuffer(text, { ...options, type: 'png', width: 512 })
-      : QRCode.toString(text, { ...options, type: 'svg' });
+      ? QRCode.toBuffer(text, { ...QR_PNG, type: 'png' })
+      : QRCode.toString(text, { ...QR_IMAGE, type: 'svg' });
   }
 
   async uploadPlan(eventId: string, id: string, request: FastifyRequest, caller: AuthContext): Promise<ParticipantDto> {
     await this.row(eventId, id);
     const stored = await this.files.saveUpload(eventId, 'plan', 'pdf', request);
     await this.files.replaceIn(
-      this.dataSource,
       {
         table: 'participants',
         column: 'plan_file',

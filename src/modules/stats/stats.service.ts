@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
+import { assertTokenEvent } from '../../common/auth/event-scope';
 import { notFound } from '../../common/errors/app.exception';
 import { DoorStatsService } from '../access/door-stats.service';
 import { eventStatus } from '../events/entities/event.entity';
@@ -28,7 +29,7 @@ export class StatsService {
 
   /** `GET /api/events/{id}/statistics/`: the path must name the token's event (any other is 404). */
   async eventStatistics(id: string, eventId: string): Promise<EventStatisticsDto> {
-    if (id.toLowerCase() !== eventId.toLowerCase()) throw notFound('Event');
+    assertTokenEvent(id, eventId);
     return this.statistics(eventId);
   }
 
@@ -103,7 +104,7 @@ export class StatsService {
   }
 
   private async myScans(eventId: string, caller: AuthContext): Promise<DashboardScansDto> {
-    const mine = await this.door.controller(eventId, caller);
+    const mine = await this.door.scannerToday(eventId, caller.userId);
     return { scans_today: mine.scans_today, granted_today: mine.granted_today, denied_today: mine.denied_today };
   }
 
