@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the answer of API.md ("Scans") plus `_`-prefixed fields for the server (`_error`: ROOM_NOT_FOUND or FORBIDDEN, in
  * which case nothing was written; `_replayed`; `_conflict`). A later change is a new migration that replaces it.
  */
-const DOOR_DECIDE = `
+export const DOOR_DECIDE = `
 CREATE FUNCTION door_decide(
   p_event uuid,
   p_room uuid,

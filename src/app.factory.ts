@@ -15,6 +15,7 @@ import { registerJsonBodyParser } from './common/http/json-body.parser';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { registerMultipart } from './modules/files/multipart';
+import { RealtimeIoAdapter } from './realtime/realtime.adapter';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -118,6 +119,9 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     credentials: true,
     exposedHeaders: ['x-request-id', 'retry-after'],
   });
+  const sockets = new RealtimeIoAdapter(app, config);
+  await sockets.connect();
+  app.useWebSocketAdapter(sockets);
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config';
+import { DomainEventsModule } from './common/events/domain-events';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { AccessModule } from './modules/access/access.module';
@@ -16,6 +17,7 @@ import { SessionAccessModule } from './modules/session-access/session-access.mod
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { StatsModule } from './modules/stats/stats.module';
 import { UsersModule } from './modules/users/users.module';
+import { RealtimeModule } from './realtime/realtime.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +26,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        DomainEventsModule,
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
@@ -46,6 +49,7 @@ export class AppModule {
         AccessModule,
         StatsModule,
         HealthModule,
+        RealtimeModule,
       ],
     };
   }

@@ -38,6 +38,10 @@ export interface AppConfig {
   doorGraceSec: number;
   /** Offline: two entries of one badge into one room from two devices within this window are a conflict. */
   offlineConflictWindowSec: number;
+  /** Live occupancy: at most one push per room per interval, the last one always carrying the latest value. */
+  occupancyPushIntervalMs: number;
+  /** Messages a socket may send per second (twice that in a burst) before it is told RATE_LIMITED. */
+  socketMessagesPerSec: number;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     qrSecretFile: str('QR_SECRET_FILE') ?? '.data/qr-secret.key',
     doorGraceSec: duration('DOOR_GRACE', '15m'),
     offlineConflictWindowSec: duration('OFFLINE_CONFLICT_WINDOW', '30m'),
+    occupancyPushIntervalMs: int('OCCUPANCY_PUSH_INTERVAL_MS', 500, 50, 60_000),
+    socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { conflict, forbidden, notFound } from '../../common/errors/app.exception';
+import { DomainEvents } from '../../common/events/domain-events';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { qrHash } from '../participants/badge-codes';
@@ -35,6 +36,8 @@ export type DoorAnswer = Record<string, unknown> & {
   access_id: string;
   _replayed: boolean;
   _conflict: boolean;
+  /** The room a granted entry took the badge out of (implied exit). */
+  _prev_room?: string | null;
 };
 
 const ROOM_FIELDS = [
@@ -98,6 +101,7 @@ export class DoorService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly events: DomainEvents,
   ) {
     this.grace = `${config.doorGraceSec} seconds`;
     this.conflictWindow = `${config.offlineConflictWindowSec} seconds`;
@@ -133,7 +137,27 @@ export class DoorService {
       if (call.source === 'offline') return nonceReused(call);
       throw conflict(AccessErrors.NONCE_REUSED, 'This device already used this nonce for another scan');
     }
+    if (!answer._replayed) this.published(call, answer);
     return answer;
+  }
+
+  /** Tells the rest of the server (live occupancy, staff screens) about a new decision, after it is committed. */
+  private published(call: DoorCall, answer: DoorAnswer): void {
+    const participant = answer.participant as { id: string; badge_id: string; full_name: string } | null;
+    this.events.publish('door.decided', {
+      eventId: call.eventId,
+      roomId: call.roomId,
+      previousRoomId: answer._prev_room ?? null,
+      accessId: answer.access_id,
+      status: answer.status,
+      reasonCode: answer.reason_code,
+      direction: call.direction,
+      source: call.source,
+      participant: participant ?? null,
+      sessionId: (answer.session as { id: string } | null)?.id ?? null,
+      scannedAt: answer.scanned_at as string,
+      scannedBy: call.caller.userId,
+    });
   }
 
   /** `verify_access/` and `qr/verify/`. */

@@ -5,6 +5,7 @@ import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
+import { DomainEvents } from '../../common/events/domain-events';
 import { AppException, conflict, notFound } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
@@ -44,6 +45,7 @@ export class AssignmentsService {
     @InjectRepository(UserEventAssignment) private readonly assignments: Repository<UserEventAssignment>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
+    private readonly events: DomainEvents,
   ) {}
 
   onMembershipChange(listener: MembershipListener): void {
@@ -100,14 +102,14 @@ export class AssignmentsService {
    * Bulk form of `assign` for imports: adds the users who have no role in the event yet (insert-or-ignore, so
    * concurrent imports add each person once) and sets the role of those who have one, except organisateurs (demoting
    * them goes through `update` and its last-organizer rule). Membership listeners are not called: the importer issues
-   * badges itself, in bulk. Returns who was added and everyone's role afterwards.
+   * badges itself, in bulk. Returns who was added, whose role changed, and everyone's role afterwards.
    */
   async importMembers(
     manager: EntityManager,
     eventId: string,
     rows: { userId: string; role: EventRole | null }[],
     assignedById: string,
-  ): Promise<{ added: Set<string>; roles: Map<string, EventRole> }> {
+  ): Promise<{ added: Set<string>; changed: Set<string>; roles: Map<string, EventRole> }> {
     const userIds = rows.map((r) => r.userId);
     const inserted: { user_id: string }[] = await manager.query(
       `INSERT INTO user_event_assignments (event_id, user_id, role, assigned_by_id)
@@ -117,19 +119,22 @@ export class AssignmentsService {
     );
     const added = new Set(inserted.map((r) => r.user_id));
     const changes = rows.filter((r) => r.role !== null && !added.has(r.userId));
+    const changed = new Set<string>();
     if (changes.length > 0) {
-      await manager.query(
+      const [updated]: [{ user_id: string }[], number] = await manager.query(
         `UPDATE user_event_assignments a SET role = r.role, updated_at = now()
            FROM unnest($2::uuid[], $3::text[]) AS r(u, role)
-          WHERE a.event_id = $1 AND a.user_id = r.u AND a.role <> r.role AND a.role <> 'organisateur'`,
+          WHERE a.event_id = $1 AND a.user_id = r.u AND a.role <> r.role AND a.role <> 'organisateur'
+          RETURNING a.user_id`,
         [eventId, changes.map((r) => r.userId), changes.map((r) => r.role)],
       );
+      for (const row of updated) changed.add(row.user_id);
     }
     const current: { user_id: string; role: EventRole }[] = await manager.query(
       'SELECT user_id, role FROM user_event_assignments WHERE event_id = $1 AND user_id = ANY($2::uuid[])',
       [eventId, userIds],
     );
-    return { added, roles: new Map(current.map((r) => [r.user_id, r.role])) };
+    return { added, changed, roles: new Map(current.map((r) => [r.user_id, r.role])) };
   }
 
   async countsByEvent(eventIds: string[]): Promise<Map<string, RoleCounts>> {
@@ -197,7 +202,7 @@ export class AssignmentsService {
    * demoting each other at the same moment cannot leave the event without one.
    */
   async update(eventId: string, id: string, dto: UpdateAssignmentDto, caller: AuthContext): Promise<AssignmentDto> {
-    await this.dataSource.transaction(async (manager) => {
+    const changed = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockedForChange(manager, eventId, id);
       const role = dto.role ?? current.role;
       const isActive = dto.is_active ?? current.isActive;
@@ -209,19 +214,26 @@ export class AssignmentsService {
       if (losesOrganizer) await this.assertAnotherOrganizer(manager, eventId, id);
       await manager.update(UserEventAssignment, { id }, { role, isActive, updatedAt: new Date() });
       if (role !== current.role) await this.notify(manager, { ...current, role, isActive });
+      return role !== current.role || isActive !== current.isActive
+        ? { userId: current.userId, role: isActive ? role : null }
+        : null;
     });
+    // After the commit: live connections of the member re-authenticate with what is now true.
+    if (changed) this.events.publish('membership.changed', { eventId, ...changed });
     return this.get(eventId, id);
   }
 
   async remove(eventId: string, id: string, caller: AuthContext): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const userId = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockedForChange(manager, eventId, id);
       if (current.userId === caller.userId) {
         throw new AppException(HttpStatus.FORBIDDEN, AssignmentErrors.OWN_ROLE, 'You cannot remove your own role');
       }
       if (current.role === 'organisateur' && current.isActive) await this.assertAnotherOrganizer(manager, eventId, id);
       await manager.delete(UserEventAssignment, { id });
+      return current.userId;
     });
+    this.events.publish('membership.changed', { eventId, userId, role: null });
   }
 
   private async notify(manager: EntityManager, assignment: UserEventAssignment): Promise<void> {

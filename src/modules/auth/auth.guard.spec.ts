@@ -11,6 +11,7 @@ import { loadConfig } from '../../config/app-config';
 import type { AssignmentsService } from '../assignments/assignments.service';
 import { AuthGuard } from './auth.guard';
 import { SessionsService, type SessionState } from './sessions.service';
+import { DomainEvents } from '../../common/events/domain-events';
 
 const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret-unit-test-secret-0123' });
 const jwt = new JwtService({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } });
@@ -41,7 +42,7 @@ const baseState: SessionState = {
 };
 
 function sessionsWith(state: SessionState | null): SessionsService {
-  const sessions = new SessionsService(jwt, {} as DataSource, config);
+  const sessions = new SessionsService(jwt, {} as DataSource, config, new DomainEvents());
   sessions.state = async () => state;
   sessions.passwordHashOf = async () => 'hash';
   return sessions;

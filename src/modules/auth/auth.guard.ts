@@ -5,7 +5,7 @@ import { AUTH_POLICY, type AuthPolicy } from '../../common/auth/auth.decorators'
 import type { AuthContext } from '../../common/auth/auth-context';
 import { AppException, ErrorCode, forbidden, unauthorized } from '../../common/errors/app.exception';
 import { AssignmentsService } from '../assignments/assignments.service';
-import { SessionsService } from './sessions.service';
+import { SessionsService, type AccessClaims } from './sessions.service';
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -64,8 +64,15 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  async authenticate(token: string): Promise<AuthContext> {
-    const claims = this.sessions.verifyAccess(token);
+  authenticate(token: string): Promise<AuthContext> {
+    return this.current(this.sessions.verifyAccess(token));
+  }
+
+  /**
+   * What the claims of a verified access token are worth now: the session must be live, and the role is the one the
+   * database holds. Sockets call it again for each message they send, long after the handshake's token was checked.
+   */
+  async current(claims: Pick<AccessClaims, 'sub' | 'sid' | 'event_id'>): Promise<AuthContext> {
     const state = await this.sessions.state(claims.sid);
     if (!state || state.revoked || state.userId !== claims.sub || state.eventId !== claims.event_id) {
       throw unauthorized(ErrorCode.TOKEN_INVALID, 'Session has ended');

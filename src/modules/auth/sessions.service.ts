@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import type { EventRole } from '../../common/auth/event-role';
 import { ErrorCode, unauthorized } from '../../common/errors/app.exception';
+import { DomainEvents } from '../../common/events/domain-events';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AuthSession } from './entities/auth-session.entity';
@@ -59,6 +60,7 @@ export class SessionsService {
     private readonly jwt: JwtService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: DomainEvents,
   ) {}
 
   async open(userId: string, eventId: string | null, userAgent?: string): Promise<TokenPair> {
@@ -114,15 +116,18 @@ export class SessionsService {
     await this.dataSource
       .getRepository(AuthSession)
       .update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+    // Sockets opened with the session's tokens close too (on every instance).
+    this.events.publish('auth.revoked', { sessionId });
   }
 
   /** Revokes the session that a refresh token belongs to, if it is the user's. */
   async revokeByRefresh(userId: string, refresh: string, reason: RevokeReason): Promise<void> {
     const token = await this.dataSource.getRepository(RefreshToken).findOneBy({ tokenHash: sha256(refresh) });
     if (!token) return;
-    await this.dataSource
+    const result = await this.dataSource
       .getRepository(AuthSession)
       .update({ id: token.sessionId, userId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
+    if (result.affected) this.events.publish('auth.revoked', { sessionId: token.sessionId });
   }
 
   async revokeAllOfUser(userId: string, exceptSessionId: string | null, reason: RevokeReason): Promise<void> {
@@ -131,6 +136,7 @@ export class SessionsService {
         WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)`,
       [userId, exceptSessionId, reason],
     );
+    this.events.publish('auth.revoked', { userId, exceptSessionId });
   }
 
   /**

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { isEventRole, type EventRole } from '../../common/auth/event-role';
 import { validationFailed } from '../../common/errors/app.exception';
+import { DomainEvents } from '../../common/events/domain-events';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { discardPart, FilesService } from '../files/files.service';
 import { normalizeEmail, UsersService } from '../users/users.service';
@@ -66,6 +67,7 @@ export class ParticipantsImportService {
     private readonly users: UsersService,
     private readonly assignments: AssignmentsService,
     private readonly issuer: BadgeIssuer,
+    private readonly events: DomainEvents,
   ) {}
 
   async import(eventId: string, request: FastifyRequest, caller: AuthContext): Promise<ImportResultDto> {
@@ -87,6 +89,7 @@ export class ParticipantsImportService {
     // Applied in email order, not file order: concurrent imports naming the same people then lock their accounts,
     // memberships and badges in the same order, so one waits for the other instead of deadlocking with it.
     const lines = [...parsed.lines].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+    const roleChanged = new Map<string, EventRole>();
     await this.dataSource.transaction(async (manager) => {
       for (let i = 0; i < lines.length; i += BATCH) {
         const batch = lines.slice(i, i + BATCH);
@@ -96,7 +99,13 @@ export class ParticipantsImportService {
           // Nobody changes their own role by import, as with PATCH.
           role: l.email === me.email ? null : l.role,
         }));
-        const { added, roles } = await this.assignments.importMembers(manager, eventId, members, caller.userId);
+        const { added, changed, roles } = await this.assignments.importMembers(
+          manager,
+          eventId,
+          members,
+          caller.userId,
+        );
+        for (const userId of changed) roleChanged.set(userId, roles.get(userId) as EventRole);
         await this.issuer.ensure(
           manager,
           eventId,
@@ -115,6 +124,7 @@ export class ParticipantsImportService {
         }
       }
     });
+    for (const [userId, role] of roleChanged) this.events.publish('membership.changed', { eventId, userId, role });
     errors.sort((a, b) => a.line - b.line);
     return { created, updated, errors };
   }

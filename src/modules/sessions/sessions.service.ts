@@ -6,6 +6,7 @@ import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { AppException, conflict, forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
+import { DomainEvents } from '../../common/events/domain-events';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { RoomAssignmentsService } from '../room-assignments/room-assignments.service';
 import type { Room } from '../rooms/entities/room.entity';
@@ -36,6 +37,7 @@ export class SessionsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly rooms: RoomsService,
     private readonly roomAssignments: RoomAssignmentsService,
+    private readonly events: DomainEvents,
   ) {}
 
   async list(eventId: string, query: SessionListQueryDto, request: FastifyRequest): Promise<Page<SessionDto>> {
@@ -92,7 +94,7 @@ export class SessionsService {
     await this.assertRoomOfEvent(eventId, dto.room_id);
     // No overlap check beforehand: the exclusion constraint decides, so two concurrent creates cannot both win.
     const created = await mapConstraints(() => this.sessions.save(this.sessions.create(values)));
-    return this.get(eventId, created.id);
+    return this.changed(eventId, created.id, 'created');
   }
 
   /** PATCH and PUT: the fields sent replace the stored ones; the rules are checked on the merged session. */
@@ -148,12 +150,20 @@ export class SessionsService {
         await manager.save(current);
       }),
     );
-    return this.get(eventId, id);
+    return this.changed(eventId, id, 'updated');
   }
 
   async remove(eventId: string, id: string): Promise<void> {
     const result = await this.sessions.delete({ id, eventId });
     if (!result.affected) throw notFound('Session');
+    this.events.publish('session.changed', { eventId, sessionId: id, action: 'deleted', session: null });
+  }
+
+  /** The session as it now is, also told to the rest of the server (live programme screens). */
+  private async changed(eventId: string, id: string, action: 'created' | 'updated' | 'status'): Promise<SessionDto> {
+    const session = await this.get(eventId, id);
+    this.events.publish('session.changed', { eventId, sessionId: id, action, session });
+    return session;
   }
 
   /**
@@ -174,7 +184,7 @@ export class SessionsService {
       if (!current) throw notFound('Session');
       throw conflict(SessionErrors.INVALID_TRANSITION, `A ${current.status} session cannot be moved to ${rule.to}`);
     }
-    return this.get(eventId, id);
+    return this.changed(eventId, id, 'status');
   }
 
   /**

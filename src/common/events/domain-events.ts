@@ -1,0 +1,104 @@
+import { Global, Injectable, Logger, Module } from '@nestjs/common';
+import type { EventRole } from '../auth/event-role';
+
+/** A door decision that changed or reported something (replays of a (device, nonce) are not published again). */
+export interface DoorDecided {
+  eventId: string;
+  roomId: string | null;
+  /** The room the badge left by the implied exit, when it moved. */
+  previousRoomId: string | null;
+  accessId: string;
+  status: 'granted' | 'denied';
+  reasonCode: string;
+  direction: 'in' | 'out';
+  source: string;
+  participant: { id: string; badge_id: string; full_name: string } | null;
+  sessionId: string | null;
+  scannedAt: string;
+  scannedBy: string;
+}
+
+export interface SessionChanged {
+  eventId: string;
+  sessionId: string;
+  action: 'created' | 'updated' | 'deleted' | 'status';
+  /** The session as `GET /api/sessions/{id}/` shows it; null once deleted. */
+  session: object | null;
+}
+
+/** Auth sessions that stopped working: by id, or every session of a user but one. */
+export type AuthRevoked = { sessionId: string } | { userId: string; exceptSessionId: string | null };
+
+/** A member's role or activity changed, or the membership is gone. */
+export interface MembershipChanged {
+  eventId: string;
+  userId: string;
+  role: EventRole | null;
+}
+
+export interface AttendanceMarked {
+  eventId: string;
+  attendanceId: string;
+  sessionId: string | null;
+  participantId: string;
+  userId: string;
+  method: string;
+  attendedAt: string;
+  /** False when the person was already marked (the first record wins and is answered again). */
+  created: boolean;
+}
+
+export interface DomainEventMap {
+  'door.decided': DoorDecided;
+  'session.changed': SessionChanged;
+  'auth.revoked': AuthRevoked;
+  'membership.changed': MembershipChanged;
+  'attendance.marked': AttendanceMarked;
+}
+
+export type DomainEventName = keyof DomainEventMap;
+type Handler<K extends DomainEventName> = (payload: DomainEventMap[K]) => void | Promise<void>;
+
+/**
+ * The in-process domain event bus: services say what happened after it is committed; the real-time gateway (and
+ * later other consumers) decide who hears about it. Handlers run after the current call stack, and a failing
+ * handler is logged, never propagated: a scan's answer does not depend on a socket broadcast.
+ */
+@Injectable()
+export class DomainEvents {
+  private readonly logger = new Logger(DomainEvents.name);
+  private readonly handlers = new Map<DomainEventName, Handler<DomainEventName>[]>();
+
+  on<K extends DomainEventName>(name: K, handler: Handler<K>): () => void {
+    const list = this.handlers.get(name) ?? [];
+    list.push(handler as Handler<DomainEventName>);
+    this.handlers.set(name, list);
+    return () => {
+      const i = list.indexOf(handler as Handler<DomainEventName>);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  publish<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): void {
+    const list = this.handlers.get(name);
+    if (!list || list.length === 0) return;
+    for (const handler of [...list]) {
+      queueMicrotask(() => {
+        try {
+          const result = handler(payload);
+          if (result instanceof Promise) result.catch((error: unknown) => this.failed(name, error));
+        } catch (error) {
+          this.failed(name, error);
+        }
+      });
+    }
+  }
+
+  private failed(name: string, error: unknown): void {
+    this.logger.error({ err: error, event: name }, 'A domain event handler failed');
+  }
+}
+
+@Global()
+@Module({ providers: [DomainEvents], exports: [DomainEvents] })
+export class DomainEventsModule {}

@@ -1,0 +1,62 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
+import type { AppConfig } from '../config/app-config';
+
+/** Largest message a client may send; socket.io closes the connection of one that sends more. */
+export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * socket.io on the HTTP server of the app, with the options of API.md ("Real time"). With `REDIS_URL` set, the Redis
+ * adapter relays broadcasts and server-side room operations (`disconnectSockets`) between instances, so several
+ * instances behind a load balancer behave as one; without it, the in-memory adapter (one instance).
+ */
+export class RealtimeIoAdapter extends IoAdapter {
+  private readonly log = new Logger('Realtime');
+  private redis: { pub: Redis; sub: Redis } | null = null;
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly config: AppConfig,
+  ) {
+    super(app);
+  }
+
+  /** Connects to Redis before the gateway is created (the adapter needs both clients ready). */
+  async connect(): Promise<void> {
+    if (!this.config.redisUrl) return;
+    const pub = new Redis(this.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    const sub = pub.duplicate();
+    for (const client of [pub, sub]) {
+      client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'Redis connection problem'));
+    }
+    await Promise.all([pub.connect(), sub.connect()]);
+    this.redis = { pub, sub };
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, {
+      ...options,
+      path: '/socket.io',
+      serveClient: false,
+      maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+      cors: this.config.corsOrigins.length > 0 ? { origin: this.config.corsOrigins } : undefined,
+      // A client back within two minutes gets its rooms and missed messages again; the handshake's authentication
+      // runs again all the same, and the gateway drops the rooms the user may no longer be in. (The Redis adapter
+      // does not support recovery: with several instances a returning client starts afresh.)
+      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    } as ServerOptions);
+    if (this.redis) server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: 'makeplus' }));
+    return server;
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    const redis = this.redis;
+    this.redis = null;
+    if (redis) await Promise.all([redis.pub.quit().catch(() => undefined), redis.sub.quit().catch(() => undefined)]);
+  }
+}

@@ -1,0 +1,141 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Server } from 'socket.io';
+import type { DataSource } from 'typeorm';
+import { STAFF_ROLES } from '../common/auth/event-role';
+import { DomainEvents, type DomainEventMap } from '../common/events/domain-events';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { OccupancyPusher } from './occupancy-pusher';
+import {
+  Rooms,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type ServerToClientEvents,
+  type SocketData,
+} from './realtime.events';
+
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** The rooms of an event's venue staff: they see occupancy, every scan and attendance. */
+export const staffRooms = (eventId: string): string[] => STAFF_ROLES.map((role) => Rooms.role(eventId, role));
+
+/**
+ * Maps domain events to socket events and decides who receives each (API.md, "Real time"). Emits go through the
+ * socket.io adapter, so with Redis they reach the sockets of every instance; disconnections too.
+ */
+@Injectable()
+export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
+  private server: IoServer | null = null;
+  private readonly occupancy: OccupancyPusher;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly events: DomainEvents,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.occupancy = new OccupancyPusher(dataSource, config.occupancyPushIntervalMs, (eventId, message) =>
+      this.server?.to([...staffRooms(eventId), Rooms.room(message.room_id)]).emit('roomOccupancy', message),
+    );
+  }
+
+  attach(server: IoServer): void {
+    this.server = server;
+  }
+
+  onModuleInit(): void {
+    this.unsubscribe.push(
+      this.events.on('door.decided', (e) => this.doorDecided(e)),
+      this.events.on('session.changed', (e) => this.sessionChanged(e)),
+      this.events.on('auth.revoked', (e) => this.authRevoked(e)),
+      this.events.on('membership.changed', (e) => this.membershipChanged(e)),
+      this.events.on('attendance.marked', (e) => this.attendanceMarked(e)),
+    );
+  }
+
+  onModuleDestroy(): void {
+    for (const off of this.unsubscribe) off();
+    this.occupancy.stop();
+  }
+
+  private doorDecided(e: DomainEventMap['door.decided']): void {
+    const server = this.server;
+    if (!server) return;
+    const targets = staffRooms(e.eventId);
+    if (e.roomId) targets.push(Rooms.room(e.roomId));
+    server.to(targets).emit('accessScanned', {
+      access_id: e.accessId,
+      room_id: e.roomId,
+      status: e.status,
+      reason_code: e.reasonCode,
+      direction: e.direction,
+      source: e.source,
+      participant: e.participant,
+      session_id: e.sessionId,
+      scanned_at: e.scannedAt,
+      scanned_by: e.scannedBy,
+    });
+    if (e.status === 'granted') this.occupancy.mark(e.roomId, e.previousRoomId);
+  }
+
+  private sessionChanged(e: DomainEventMap['session.changed']): void {
+    this.server
+      ?.to(Rooms.event(e.eventId))
+      .emit('sessionUpdated', { session_id: e.sessionId, action: e.action, session: e.session });
+  }
+
+  /** Logout, refresh-token reuse, password change: the session's sockets close, on every instance. */
+  private authRevoked(e: DomainEventMap['auth.revoked']): void {
+    const server = this.server;
+    if (!server) return;
+    const target =
+      'sessionId' in e
+        ? server.in(Rooms.authSession(e.sessionId))
+        : e.exceptSessionId
+          ? server.in(Rooms.user(e.userId)).except(Rooms.authSession(e.exceptSessionId))
+          : server.in(Rooms.user(e.userId));
+    target.emit('error', { code: 'TOKEN_INVALID', message: 'Session has ended' });
+    target.disconnectSockets(true);
+  }
+
+  /**
+   * A role change or removal closes the member's sockets of that event: their rooms were chosen for the old role.
+   * The app reconnects with its token and gets the rooms of the new role (or a refusal).
+   */
+  private membershipChanged(e: DomainEventMap['membership.changed']): void {
+    const target = this.server?.in(Rooms.member(e.eventId, e.userId));
+    if (!target) return;
+    target.emit('error', { code: 'MEMBERSHIP_CHANGED', message: 'Your role in this event changed; reconnect' });
+    target.disconnectSockets(true);
+  }
+
+  private async attendanceMarked(e: DomainEventMap['attendance.marked']): Promise<void> {
+    const server = this.server;
+    if (!server || !e.created) return;
+    const attendance = {
+      id: e.attendanceId,
+      session_id: e.sessionId,
+      participant_id: e.participantId,
+      method: e.method,
+      attended_at: e.attendedAt,
+    };
+    server.to(Rooms.member(e.eventId, e.userId)).emit('attendanceMarked', {
+      session_id: e.sessionId,
+      attendance,
+      created: true,
+    });
+    const [{ present }]: { present: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS present FROM attendances
+        WHERE event_id = $1 AND session_id IS NOT DISTINCT FROM $2::uuid`,
+      [e.eventId, e.sessionId],
+    );
+    server.to(staffRooms(e.eventId)).emit('attendanceUpdate', {
+      session_id: e.sessionId,
+      participant_id: e.participantId,
+      method: e.method,
+      attended_at: e.attendedAt,
+      present,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { IsIn, IsLatitude, IsLongitude, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { UpdateSessionDto } from '../modules/sessions/dto/session.dto';
+import { SESSION_ACTIONS, type SessionAction } from '../modules/sessions/session-status';
+
+/** Payloads of client events, validated like HTTP bodies: unknown fields are refused. */
+export class SessionRefDto {
+  @IsUUID('all')
+  session_id: string;
+}
+
+export class RoomRefDto {
+  @IsUUID('all')
+  room_id: string;
+}
+
+export class MarkAttendanceDto extends SessionRefDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 32)
+  code?: string;
+
+  @IsOptional()
+  @IsLatitude()
+  latitude?: number;
+
+  @IsOptional()
+  @IsLongitude()
+  longitude?: number;
+}
+
+/** `sessionUpdate`: the fields of `PATCH /api/sessions/{id}/` and/or a status `action` (mark_live, ...). */
+export class SessionUpdateDto extends UpdateSessionDto {
+  @IsUUID('all')
+  session_id: string;
+
+  @IsOptional()
+  @IsIn(SESSION_ACTIONS)
+  action?: SessionAction;
+}

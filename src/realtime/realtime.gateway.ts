@@ -1,0 +1,310 @@
+import { Inject, Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import type { AuthContext } from '../common/auth/auth-context';
+import { STAFF_ROLES, type EventRole } from '../common/auth/event-role';
+import { AppException, ErrorCode, forbidden, unauthorized } from '../common/errors/app.exception';
+import { mapError } from '../common/errors/error-mapper';
+import { createValidationPipe } from '../common/http/validation.pipe';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AttendanceRefused, AttendanceService } from '../modules/attendance/attendance.service';
+import { AuthGuard } from '../modules/auth/auth.guard';
+import { SessionsService as AuthSessions } from '../modules/auth/sessions.service';
+import { RoomsService } from '../modules/rooms/rooms.service';
+import { SessionsService } from '../modules/sessions/sessions.service';
+import { UsersService } from '../modules/users/users.service';
+import { RealtimeBroadcaster, type IoServer } from './realtime.broadcaster';
+import { MarkAttendanceDto, RoomRefDto, SessionRefDto, SessionUpdateDto } from './realtime.dto';
+import {
+  Rooms,
+  type Ack,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type ServerToClientEvents,
+  type SocketData,
+  type SocketError,
+} from './realtime.events';
+
+type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type Payload = Record<string, unknown> | undefined;
+
+const MODERATORS: EventRole[] = ['organisateur', 'gestionnaire_des_salles'];
+/** Refused messages in a row after which a socket that keeps flooding is closed. */
+const FLOOD_LIMIT = 50;
+
+/** The token of a handshake: `auth: {token}` (browsers, apps) or an `Authorization: Bearer` header (other clients). */
+function tokenOf(socket: AppSocket): string | null {
+  const auth = socket.handshake.auth as { token?: unknown } | undefined;
+  if (typeof auth?.token === 'string' && auth.token !== '') return auth.token.replace(/^Bearer\s+/i, '');
+  const header = socket.handshake.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1] ?? null;
+}
+
+/** The error of an acknowledgement, with the codes of the HTTP API. */
+function socketError(error: unknown, log: Logger): SocketError {
+  const mapped = mapError(error, '');
+  if (mapped.unexpected) log.error({ err: error }, 'Socket message failed');
+  const out: SocketError = { code: mapped.body.code, message: mapped.body.detail };
+  if (mapped.body.errors) out.errors = mapped.body.errors;
+  if (error instanceof AttendanceRefused) Object.assign(out, error.details);
+  return out;
+}
+
+/**
+ * The socket.io gateway (API.md, "Real time"). The handshake authenticates like the HTTP guard; the server alone
+ * puts sockets into rooms; every client event checks the caller's session and role again, answers through its
+ * acknowledgement, and delegates to the same services as the HTTP routes. Messages per socket are rate limited.
+ */
+@WebSocketGateway()
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
+  private readonly log = new Logger('Realtime');
+  private readonly pipe = createValidationPipe();
+
+  constructor(
+    private readonly guard: AuthGuard,
+    private readonly authSessions: AuthSessions,
+    private readonly sessions: SessionsService,
+    private readonly rooms: RoomsService,
+    private readonly users: UsersService,
+    private readonly attendance: AttendanceService,
+    private readonly broadcaster: RealtimeBroadcaster,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  afterInit(server: IoServer): void {
+    this.broadcaster.attach(server);
+    server.use((socket, next) => {
+      this.handshake(socket).then(
+        () => next(),
+        (error: unknown) => {
+          const { code, message } = socketError(error, this.log);
+          next(Object.assign(new Error(code), { data: { code, message } }));
+        },
+      );
+    });
+  }
+
+  /** Runs for every connection, including a recovered one (connection state recovery re-runs it too). */
+  private async handshake(socket: AppSocket): Promise<void> {
+    const token = tokenOf(socket);
+    if (!token) throw unauthorized(ErrorCode.AUTH_REQUIRED, 'Authentication required');
+    const claims = this.authSessions.verifyAccess(token);
+    const auth = await this.guard.current(claims);
+    const user = await this.users.findById(auth.userId);
+    socket.data = {
+      auth,
+      claims: { sub: claims.sub, sid: claims.sid, event_id: claims.event_id },
+      name: user ? `${user.firstName} ${user.lastName}`.trim() : '',
+    };
+  }
+
+  async handleConnection(socket: AppSocket): Promise<void> {
+    socket.use(this.rateLimiter(socket));
+    socket.on('disconnecting', () => {
+      for (const room of socket.rooms) {
+        if (room.startsWith('session:')) socket.to(room).emit('userLeft', this.presence(socket, room.slice(8)));
+      }
+    });
+    const kept = socket.recovered ? await this.roomsStillAllowed(socket) : [];
+    await socket.join([...this.baseRooms(socket.data), ...kept]);
+  }
+
+  private baseRooms({ auth, claims }: SocketData): string[] {
+    const rooms = [Rooms.user(auth.userId), Rooms.authSession(claims.sid)];
+    if (auth.eventId) {
+      rooms.push(Rooms.event(auth.eventId), Rooms.member(auth.eventId, auth.userId));
+      if (auth.role) rooms.push(Rooms.role(auth.eventId, auth.role));
+    }
+    return rooms;
+  }
+
+  /**
+   * A recovered connection comes back with its old rooms. They are dropped, and only the session and room channels
+   * the user may still follow are kept: a role lost while away is not restored by the recovery.
+   */
+  private async roomsStillAllowed(socket: AppSocket): Promise<string[]> {
+    const previous = [...socket.rooms].filter((r) => r !== socket.id);
+    for (const room of previous) await socket.leave(room);
+    const { auth } = socket.data;
+    const kept: string[] = [];
+    if (!auth.eventId) return kept;
+    for (const room of previous) {
+      const [kind, id] = room.split(':');
+      const allowed =
+        (kind === 'session' && (await this.exists(() => this.sessions.get(auth.eventId as string, id)))) ||
+        (kind === 'room' &&
+          auth.role !== null &&
+          STAFF_ROLES.includes(auth.role) &&
+          (await this.exists(() => this.rooms.getInEvent(auth.eventId as string, id))));
+      if (allowed) kept.push(room);
+    }
+    return kept;
+  }
+
+  private async exists(find: () => Promise<unknown>): Promise<boolean> {
+    return find().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** A token bucket per socket: a steady rate with bursts of twice that; a flood is disconnected. */
+  private rateLimiter(socket: AppSocket): Parameters<AppSocket['use']>[0] {
+    const rate = this.config.socketMessagesPerSec;
+    const capacity = rate * 2;
+    let tokens = capacity;
+    let last = Date.now();
+    let refusedInRow = 0;
+    return (packet, next) => {
+      const now = Date.now();
+      tokens = Math.min(capacity, tokens + ((now - last) / 1000) * rate);
+      last = now;
+      if (tokens >= 1) {
+        tokens -= 1;
+        refusedInRow = 0;
+        return next();
+      }
+      const error = { code: ErrorCode.RATE_LIMITED, message: 'Too many messages; slow down' };
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') (ack as (a: Ack) => void)({ ok: false, error });
+      else socket.emit('error', error);
+      refusedInRow += 1;
+      if (refusedInRow >= FLOOD_LIMIT) socket.disconnect(true);
+    };
+  }
+
+  /**
+   * The caller as the database says now: a revoked session or a removed membership closes the socket; a role that
+   * changed since the handshake too (its rooms were chosen for the old role).
+   */
+  private async caller(socket: AppSocket, roles?: readonly EventRole[]): Promise<AuthContext & { eventId: string }> {
+    let auth: AuthContext;
+    try {
+      auth = await this.guard.current(socket.data.claims);
+    } catch (error) {
+      if (error instanceof AppException && error.getStatus() === 401) setImmediate(() => socket.disconnect(true));
+      throw error;
+    }
+    if (auth.role !== socket.data.auth.role) {
+      setImmediate(() => socket.disconnect(true));
+      throw new AppException(401, 'MEMBERSHIP_CHANGED', 'Your role in this event changed; reconnect');
+    }
+    if (!auth.eventId) throw new AppException(403, ErrorCode.EVENT_REQUIRED, 'Select an event first');
+    if (roles && (!auth.role || !roles.includes(auth.role))) throw forbidden();
+    return auth as AuthContext & { eventId: string };
+  }
+
+  private async answer<T>(work: () => Promise<T>): Promise<Ack<T>> {
+    try {
+      const data = await work();
+      return data === undefined ? { ok: true } : { ok: true, data };
+    } catch (error) {
+      return { ok: false, error: socketError(error, this.log) };
+    }
+  }
+
+  private async valid<T extends object>(type: new () => T, payload: Payload): Promise<T> {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new AppException(400, ErrorCode.VALIDATION_FAILED, 'The payload must be an object');
+    }
+    return (await this.pipe.transform(payload, { type: 'body', metatype: type })) as T;
+  }
+
+  private presence(socket: AppSocket, sessionId: string) {
+    return { session_id: sessionId, user: { id: socket.data.auth.userId, name: socket.data.name } };
+  }
+
+  @SubscribeMessage('joinSession')
+  joinSession(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
+    return this.answer(async () => {
+      const { session_id } = await this.valid(SessionRefDto, payload);
+      const { eventId } = await this.caller(socket);
+      await this.sessions.get(eventId, session_id);
+      const room = Rooms.session(session_id);
+      if (!socket.rooms.has(room)) {
+        await socket.join(room);
+        socket.to(room).emit('userJoined', this.presence(socket, session_id));
+      }
+      return { session_id };
+    });
+  }
+
+  @SubscribeMessage('leaveSession')
+  leaveSession(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
+    return this.answer(async () => {
+      const { session_id } = await this.valid(SessionRefDto, payload);
+      const room = Rooms.session(session_id);
+      if (socket.rooms.has(room)) {
+        await socket.leave(room);
+        socket.to(room).emit('userLeft', this.presence(socket, session_id));
+      }
+      return { session_id };
+    });
+  }
+
+  @SubscribeMessage('joinRoom')
+  joinRoom(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
+    return this.answer(async () => {
+      const { room_id } = await this.valid(RoomRefDto, payload);
+      const { eventId } = await this.caller(socket, STAFF_ROLES);
+      const room = await this.rooms.getInEvent(eventId, room_id);
+      await socket.join(Rooms.room(room_id));
+      return { room_id, current_participants: room.currentParticipants, capacity: room.capacity };
+    });
+  }
+
+  @SubscribeMessage('markAttendance')
+  markAttendance(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
+    return this.answer(async () => {
+      const dto = await this.valid(MarkAttendanceDto, payload);
+      const { eventId, userId } = await this.caller(socket);
+      const { attendance, created } = await this.attendance.markSelf(eventId, userId, {
+        sessionId: dto.session_id,
+        code: dto.code,
+        latitude: dto.latitude,
+        longitude: dto.longitude,
+      });
+      return { session_id: dto.session_id, attendance, created };
+    });
+  }
+
+  @SubscribeMessage('getAttendanceStats')
+  getAttendanceStats(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
+    return this.answer(async () => {
+      const { session_id } = await this.valid(SessionRefDto, payload);
+      const { eventId } = await this.caller(socket, STAFF_ROLES);
+      const stats = await this.attendance.sessionStats(eventId, session_id);
+      socket.emit('attendanceStats', stats);
+      return stats;
+    });
+  }
+
+  /** The fields of PATCH /api/sessions/{id}/ (organisateur) and/or a status action (organisateur, gestionnaire). */
+  @SubscribeMessage('sessionUpdate')
+  sessionUpdate(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
+    return this.answer(async () => {
+      const { session_id, action, ...fields } = await this.valid(SessionUpdateDto, payload);
+      const caller = await this.caller(socket, MODERATORS);
+      const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+      if (Object.keys(changes).length === 0 && !action) {
+        throw new AppException(400, ErrorCode.VALIDATION_FAILED, 'Send fields to change or an action');
+      }
+      if (Object.keys(changes).length > 0 && caller.role !== 'organisateur') {
+        throw forbidden('Only organisateurs change session details; gestionnaires change the status');
+      }
+      let session: object = await this.sessions.get(caller.eventId, session_id);
+      if (Object.keys(changes).length > 0) session = await this.sessions.update(caller.eventId, session_id, changes);
+      if (action) session = await this.sessions.transition(caller.eventId, session_id, action, caller);
+      return session;
+    });
+  }
+}
