@@ -1,13 +1,14 @@
 /**
  * `npm test`: prepares one fresh database for the whole run, migrates it once, then runs every compiled spec with
  * Node's test runner (each file in its own process). DATABASE_URL set: a new database on that server, dropped at the
- * end. Unset: an embedded PostgreSQL in a temporary folder.
+ * end. Unset: an embedded PostgreSQL in a temporary folder. Redis likewise (see `prepareRedis`).
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { createDataSource } from '../src/database/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
@@ -58,12 +59,64 @@ async function prepareDatabase(): Promise<{ url: string; cleanup: () => Promise<
   };
 }
 
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Redis for the tests of several instances: REDIS_URL (default redis://127.0.0.1:6379) if it answers, else a private
+ * `redis-server` on a free port when the binary is installed. Specs get it as TEST_REDIS_URL; apps booted by the
+ * tests use it only when a test asks (one instance needs no Redis).
+ */
+async function prepareRedis(): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (await redisAnswers(url)) return { url, cleanup: async () => undefined };
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const spawnFailed = new Promise<never>((_, reject) => server.once('error', reject));
+  const own = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    const up = await Promise.race([redisAnswers(own), spawnFailed]).catch(() => null);
+    if (up === null) break;
+    if (up) return { url: own, cleanup: async () => void server.kill('SIGTERM') };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  server.kill('SIGKILL');
+  throw new Error(
+    `Redis does not answer at ${url} and redis-server could not be started: install Redis or set REDIS_URL`,
+  );
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const files = [...specFiles(join(DIST, 'src')), ...specFiles(join(DIST, 'test'))].filter(
     (f) => !process.argv[2] || f.includes(process.argv[2]),
   );
   const db = await prepareDatabase();
+  const redis = await prepareRedis().catch(async (error: unknown) => {
+    await db.cleanup();
+    throw error;
+  });
   try {
     const ds = createDataSource(db.url, { poolSize: 1 });
     await ds.initialize();
@@ -80,13 +133,17 @@ async function main(): Promise<number> {
           '--test-timeout=120000',
           ...files,
         ],
-        { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', TEST_DATABASE_URL: db.url } },
+        {
+          stdio: 'inherit',
+          env: { ...process.env, NODE_ENV: 'test', TEST_DATABASE_URL: db.url, TEST_REDIS_URL: redis.url },
+        },
       );
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
     });
     process.stdout.write(`\n${files.length} spec files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return code;
   } finally {
+    await redis.cleanup();
     await db.cleanup();
   }
 }

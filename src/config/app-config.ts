@@ -11,6 +11,8 @@ export interface AppConfig {
   /** Folder of the embedded PostgreSQL cluster when DATABASE_URL is unset. */
   embeddedDbDir: string;
   redisUrl: string | null;
+  /** Prefix of the Redis channels, so that several deployments can share one Redis. */
+  redisPrefix: string;
   jwtSecret: string;
   /** True when no JWT_SECRET was given and a per-process one was generated. */
   jwtSecretGenerated: boolean;
@@ -172,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     embeddedDbDir: str('EMBEDDED_DB_DIR') ?? '.data/postgres',
     redisUrl,
+    redisPrefix: str('REDIS_PREFIX') ?? 'makeplus',
     jwtSecret,
     jwtSecretGenerated,
     accessTokenTtlSec: duration('ACCESS_TOKEN_TTL', '15m'),

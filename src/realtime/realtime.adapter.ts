@@ -49,7 +49,8 @@ export class RealtimeIoAdapter extends IoAdapter {
       // does not support recovery: with several instances a returning client starts afresh.)
       connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
     } as ServerOptions);
-    if (this.redis) server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: 'makeplus' }));
+    if (this.redis)
+      server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.config.redisPrefix}:socket.io` }));
     return server;
   }
 

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  bearer,
+  createMember,
+  createRoom,
+  createSession,
+  createWorld,
+  openSession,
+  type World,
+} from './helpers/factories';
+import { startInstance, testRedisUrl, type Instance } from './helpers/instance';
+import { closeAllClients, connect, disconnection, recorder, refusal, request } from './helpers/sockets';
+import { bootTestApp, type TestApp } from './helpers/test-app';
+
+/*
+ * Two instances of the app (this process and `node dist/src/main.js`) sharing one Redis: they behave as one. A scan,
+ * a session change, a logout or a role removal on instance A reaches the sockets connected to instance B.
+ */
+
+describe('several instances with Redis', () => {
+  let a: TestApp;
+  let b: Instance;
+  let w: World;
+  const env = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: `test-${randomUUID()}`, OCCUPANCY_PUSH_INTERVAL_MS: '100' };
+
+  before(async () => {
+    [a, b] = await Promise.all([bootTestApp(env), startInstance(env)]);
+    w = await createWorld(a);
+  });
+  after(async () => {
+    closeAllClients();
+    await Promise.all([a.close(), b.stop()]);
+  });
+
+  it('a scan through instance A reaches a staff socket on instance B, and nothing reaches a participant', async () => {
+    const room = await createRoom(a, w.event.id, { capacity: 5 });
+    const onB = await connect(b.port, w.tokens.controlleur_des_badges);
+    const participantOnB = await connect(b.port, w.tokens.participant);
+    const occupancy = recorder(onB, 'roomOccupancy');
+    const scans = recorder(onB, 'accessScanned');
+    const leaked = recorder(participantOnB, 'accessScanned');
+    const m = await createMember(a, w.event.id);
+    const res = await a.http
+      .post(`/api/rooms/${room}/verify_access/`)
+      .set(bearer(w.tokens.organisateur))
+      .send({ qr_data: m.qr });
+    assert.equal(res.body.status, 'granted');
+    assert.deepEqual(await occupancy.next((o) => o.room_id === room), {
+      room_id: room,
+      current_participants: 1,
+      capacity: 5,
+    });
+    assert.equal((await scans.next((s) => s.room_id === room)).participant?.id, m.participant.id);
+    assert.equal(leaked.received.length, 0);
+  });
+
+  it('a session changed on A is announced to the event on B', async () => {
+    const room = await createRoom(a, w.event.id);
+    const session = await createSession(a, w.event.id, room);
+    const onB = await connect(b.port, w.tokens.exposant);
+    const updates = recorder(onB, 'sessionUpdated');
+    const res = await a.http
+      .patch(`/api/sessions/${session}/`)
+      .set(bearer(w.tokens.organisateur))
+      .send({ title: 'Moved to the big hall' });
+    assert.equal(res.status, 200);
+    const u = await updates.next((x) => x.session_id === session);
+    assert.equal((u.session as { title: string }).title, 'Moved to the big hall');
+  });
+
+  it('a logout on A disconnects the socket of that session on B within a second; another session stays', async () => {
+    const m = await createMember(a, w.event.id);
+    const other = (await openSession(a, m.user.id, w.event.id)).access;
+    const onB = await connect(b.port, m.token);
+    const otherOnB = await connect(b.port, other);
+    const gone = disconnection(onB, 1000);
+    const started = Date.now();
+    assert.equal((await a.http.post('/api/auth/logout/').set(bearer(m.token)).send({})).status, 204);
+    await gone;
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `disconnected after ${elapsed} ms`);
+    assert.equal(otherOnB.connected, true);
+    // The other session still works on B: its messages are answered.
+    assert.equal((await request(otherOnB, 'leaveSession', { session_id: randomUUID() })).ok, true);
+    assert.equal((await refusal(b.port, m.token)).message, 'TOKEN_INVALID');
+  });
+
+  it('removing a member on A disconnects their socket on B within a second', async () => {
+    const m = await createMember(a, w.event.id);
+    const onB = await connect(b.port, m.token);
+    const rows: { id: string }[] = await a.db.query(
+      'SELECT id FROM user_event_assignments WHERE event_id = $1 AND user_id = $2',
+      [w.event.id, m.user.id],
+    );
+    const gone = disconnection(onB, 1000);
+    const res = await a.http.delete(`/api/user-assignments/${rows[0]?.id}/`).set(bearer(w.tokens.organisateur));
+    assert.equal(res.status, 204);
+    await gone;
+    assert.equal((await refusal(b.port, m.token)).message, 'MEMBERSHIP_REVOKED');
+  });
+});
+
+describe('several instances without Redis (negative control)', () => {
+  let a: TestApp;
+  let b: Instance;
+  let w: World;
+  const env = { OCCUPANCY_PUSH_INTERVAL_MS: '100' };
+
+  before(async () => {
+    [a, b] = await Promise.all([bootTestApp(env), startInstance(env)]);
+    w = await createWorld(a);
+  });
+  after(async () => {
+    closeAllClients();
+    await Promise.all([a.close(), b.stop()]);
+  });
+
+  it('each instance only reaches its own sockets: what the Redis tests above prove is not a given', async () => {
+    const room = await createRoom(a, w.event.id);
+    const onA = await connect(a, w.tokens.controlleur_des_badges);
+    const onB = await connect(b.port, w.tokens.controlleur_des_badges);
+    const seenOnA = recorder(onA, 'accessScanned');
+    const seenOnB = recorder(onB, 'accessScanned');
+    const m = await createMember(a, w.event.id);
+    await a.http.post(`/api/rooms/${room}/verify_access/`).set(bearer(w.tokens.organisateur)).send({ qr_data: m.qr });
+    await seenOnA.next((s) => s.room_id === room);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(seenOnB.received.length, 0);
+  });
+});
