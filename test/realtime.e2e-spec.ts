@@ -80,4 +80,16 @@ describe('realtime gateway', () => {
     assert.equal(bad.ok, false);
     assert.equal(!bad.ok && bad.error.code, 'VALIDATION_FAILED');
   });
+
+  it('closes the sockets of an event when it is deleted, and only those', async () => {
+    const doomed = await createWorld(t);
+    const inside = await connect(t, doomed.tokens.participant);
+    const elsewhere = await connect(t, w.tokens.participant);
+    const gone = disconnection(inside, 1000);
+    const res = await t.http.delete(`/api/events/${doomed.event.id}/`).set(bearer(doomed.tokens.organisateur));
+    assert.equal(res.status, 204);
+    await gone;
+    await sleep(100);
+    assert.equal(elsewhere.connected, true);
+  });
 });

@@ -51,6 +51,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
       this.events.on('auth.revoked', (e) => this.authRevoked(e)),
       this.events.on('membership.changed', (e) => this.membershipChanged(e)),
       this.events.on('attendance.marked', (e) => this.attendanceMarked(e)),
+      this.events.on('event.deleted', (e) => this.eventDeleted(e)),
     );
   }
 
@@ -107,6 +108,14 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
     const target = this.server?.in(Rooms.member(e.eventId, e.userId));
     if (!target) return;
     target.emit('error', { code: 'MEMBERSHIP_CHANGED', message: 'Your role in this event changed; reconnect' });
+    target.disconnectSockets(true);
+  }
+
+  /** Every membership of a deleted event is gone with it: its sockets close. */
+  private eventDeleted(e: DomainEventMap['event.deleted']): void {
+    const target = this.server?.in(Rooms.event(e.eventId));
+    if (!target) return;
+    target.emit('error', { code: 'MEMBERSHIP_REVOKED', message: 'This event was deleted' });
     target.disconnectSockets(true);
   }
 

@@ -49,6 +49,7 @@ export interface AttendanceMarked {
 }
 
 export interface DomainEventMap {
+  'event.deleted': { eventId: string };
   'door.decided': DoorDecided;
   'session.changed': SessionChanged;
   'auth.revoked': AuthRevoked;

@@ -6,6 +6,7 @@ import type { AuthContext } from '../../common/auth/auth-context';
 import { assertTokenEvent } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
 import { notFound, validationFailed } from '../../common/errors/app.exception';
+import { DomainEvents } from '../../common/events/domain-events';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { FilesService } from '../files/files.service';
@@ -39,6 +40,7 @@ export class EventsService {
     private readonly assignments: AssignmentsService,
     private readonly rooms: RoomsService,
     private readonly files: FilesService,
+    private readonly domainEvents: DomainEvents,
   ) {}
 
   /** Events the caller belongs to (staff: every event), paginated. */
@@ -164,6 +166,7 @@ export class EventsService {
     assertTokenEvent(id, eventId);
     const result = await this.events.delete({ id: eventId });
     if (!result.affected) throw notFound('Event');
+    this.domainEvents.publish('event.deleted', { eventId });
     await this.files.removeEvent(eventId);
   }
 
