@@ -8,7 +8,7 @@ import type { Event } from '../src/modules/events/entities/event.entity';
 import type { User } from '../src/modules/users/entities/user.entity';
 import { assign, bearer, countRows, createEvent, createUser, openSession, PASSWORD, uniq } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
-import { bootTestApp, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
+import { bootTestApp, forgetCachedSessions, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
 type Body = Record<string, unknown>;
 
@@ -421,6 +421,7 @@ describe('auth', () => {
       );
       const fresh = (await login(user.email).expect(200)).body.temp_token as string;
       await t.db.query('UPDATE users SET is_active = false WHERE id = $1', [user.id]);
+      forgetCachedSessions(t);
       expectError(
         await t.http.post('/api/auth/select-event/').set(bearer(fresh)).send({ event_id: a.id }),
         401,
@@ -540,6 +541,7 @@ describe('auth', () => {
       await t.db.query(`UPDATE auth_sessions SET created_at = now() - interval '31 days' WHERE id = $1`, [
         claims(old.access).sid,
       ]);
+      forgetCachedSessions(t);
       expectError(await refresh(old.refresh), 401, 'TOKEN_INVALID');
     });
 
@@ -622,6 +624,7 @@ describe('auth', () => {
       const user = await member([event]);
       const pair = await loginPair(user);
       await t.db.query('DELETE FROM user_event_assignments WHERE user_id = $1', [user.id]);
+      forgetCachedSessions(t);
       expectError(await refresh(pair.refresh), 401, 'MEMBERSHIP_REVOKED');
     });
   });
@@ -811,6 +814,7 @@ describe('auth', () => {
       const { access } = await loginPair(user);
       await profile(access).expect(200);
       await t.db.query('DELETE FROM user_event_assignments WHERE user_id = $1 AND event_id = $2', [user.id, event.id]);
+      forgetCachedSessions(t);
       expectError(await profile(access), 401, 'MEMBERSHIP_REVOKED');
       expectError(await t.http.get('/api/auth/my-events/').set(bearer(access)), 401, 'MEMBERSHIP_REVOKED');
       const again = await login(user.email).expect(200);
@@ -824,6 +828,7 @@ describe('auth', () => {
       const { access } = await loginPair(user);
       assert.equal((await profile(access).expect(200)).body.role, 'participant');
       await t.db.query(`UPDATE user_event_assignments SET role = 'organisateur' WHERE user_id = $1`, [user.id]);
+      forgetCachedSessions(t);
       assert.equal((await profile(access).expect(200)).body.role, 'organisateur');
       const mine = await t.http.get('/api/auth/my-events/').set(bearer(access)).expect(200);
       assert.equal(mine.body.events[0].role, 'organisateur');
@@ -834,6 +839,7 @@ describe('auth', () => {
       const user = await member([event], 'exposant');
       const { access } = await loginPair(user);
       await t.db.query('UPDATE user_event_assignments SET is_active = false WHERE user_id = $1', [user.id]);
+      forgetCachedSessions(t);
       expectError(await profile(access), 401, 'MEMBERSHIP_REVOKED');
     });
 
@@ -843,12 +849,14 @@ describe('auth', () => {
       const withEvent = await loginPair(user);
       const noEvent = await openSession(t, user.id, null);
       await t.db.query('UPDATE users SET is_active = false WHERE id = $1', [user.id]);
+      forgetCachedSessions(t);
       expectError(await profile(withEvent.access), 401, 'MEMBERSHIP_REVOKED');
       expectError(await profile(noEvent.access), 401, 'MEMBERSHIP_REVOKED');
       expectError(await refresh(withEvent.refresh), 401, 'MEMBERSHIP_REVOKED');
       expectError(await login(user.email), 401, 'INVALID_CREDENTIALS');
       // Reactivated: the refresh that was refused was not spent.
       await t.db.query('UPDATE users SET is_active = true WHERE id = $1', [user.id]);
+      forgetCachedSessions(t);
       await refresh(withEvent.refresh).expect(200);
     });
   });

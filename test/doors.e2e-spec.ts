@@ -15,7 +15,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
-import { bootTestApp, type TestApp } from './helpers/test-app';
+import { bootTestApp, forgetCachedSessions, type TestApp } from './helpers/test-app';
 
 /*
  * The door module end to end: door decisions (verify_access, qr/verify, the entrance scan), the access log, manual
@@ -657,7 +657,9 @@ describe('doors', () => {
         w.event.id,
         gone.user.id,
       ]);
+      forgetCachedSessions(t);
       await t.db.query('UPDATE users SET is_active = false WHERE id = $1', [bannedUser.user.id]);
+      forgetCachedSessions(t);
       for (const m of [gone, bannedUser]) {
         const body = await enter(token, roomId, m);
         expectDecision(body, 'denied', 'BADGE_REVOKED');
@@ -955,6 +957,7 @@ describe('doors', () => {
         w.event.id,
         m.user.id,
       ]);
+      forgetCachedSessions(t);
       expectDecision(await scan(token, await createRoom(t, w.event.id), { qr_data: m.qr }), 'denied', 'BADGE_REVOKED');
       const out = await scan(token, roomId, { qr_data: m.qr, direction: 'out' });
       expectDecision(out, 'granted', 'OK');
@@ -2104,6 +2107,7 @@ describe('doors', () => {
         w.event.id,
         gone.user.id,
       ]);
+      forgetCachedSessions(t);
       await addAccess(w.event.id, onlyA.participant.id, atelier, 'paid');
       await addAccess(w.event.id, free.participant.id, atelier, 'pending');
       theirRoom = await createRoom(t, other.event.id);

@@ -24,7 +24,7 @@ import {
   sleep,
   type ClientSocket,
 } from './helpers/sockets';
-import { bootTestApp, type TestApp } from './helpers/test-app';
+import { bootTestApp, forgetCachedSessions, type TestApp } from './helpers/test-app';
 
 /*
  * Client → server events and their acknowledgements: `{ok: true, data?}` or `{ok: false, error: {code, message}}`.
@@ -491,11 +491,13 @@ describe('realtime client events', () => {
   });
 
   describe('every message re-checks the caller', () => {
-    const deactivate = (userId: string) =>
-      t.db.query('UPDATE user_event_assignments SET is_active = false WHERE event_id = $1 AND user_id = $2', [
+    const deactivate = async (userId: string) => {
+      await t.db.query('UPDATE user_event_assignments SET is_active = false WHERE event_id = $1 AND user_id = $2', [
         w.event.id,
         userId,
       ]);
+      forgetCachedSessions(t);
+    };
 
     it('a membership deactivated in the database (no event published): MEMBERSHIP_REVOKED, then disconnected', async () => {
       const session = await createSession(t, w.event.id, await createRoom(t, w.event.id));
@@ -530,6 +532,7 @@ describe('realtime client events', () => {
         w.event.id,
         staff.user.id,
       ]);
+      forgetCachedSessions(t);
       const gone = disconnection(socket, 1000);
       expectRefused(await request(socket, 'joinRoom', { room_id: room }), 'MEMBERSHIP_CHANGED');
       assert.equal(await gone, 'io server disconnect');
@@ -542,6 +545,7 @@ describe('realtime client events', () => {
       const p = await createMember(t, w.event.id);
       const socket = await connect(t, p.token);
       await t.db.query(`UPDATE auth_sessions SET revoked_at = now() WHERE user_id = $1`, [p.user.id]);
+      forgetCachedSessions(t);
       const gone = disconnection(socket, 1000);
       expectRefused(await request(socket, 'markAttendance', { session_id: session }), 'TOKEN_INVALID');
       assert.equal(await gone, 'io server disconnect');

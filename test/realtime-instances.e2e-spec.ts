@@ -100,6 +100,28 @@ describe('several instances with Redis', () => {
     await gone;
     assert.equal((await refusal(b.port, m.token)).message, 'MEMBERSHIP_REVOKED');
   });
+  it('the session check cached by instance B is dropped when A logs the session out or changes the role', async () => {
+    const m = await createMember(a, w.event.id);
+    const onB = `http://127.0.0.1:${b.port}`;
+    const me = () => fetch(`${onB}/api/auth/profile/`, { headers: bearer(m.token) });
+    const rooms = (token: string) => fetch(`${onB}/api/room-access/conflicts/`, { headers: bearer(token) });
+    assert.equal((await me()).status, 200); // B caches the check
+    assert.equal((await a.http.post('/api/auth/logout/').set(bearer(m.token)).send({})).status, 204);
+    assert.equal((await me()).status, 401);
+
+    const staff = await createMember(a, w.event.id, 'gestionnaire_des_salles');
+    assert.equal((await rooms(staff.token)).status, 200);
+    const rows: { id: string }[] = await a.db.query(
+      'SELECT id FROM user_event_assignments WHERE event_id = $1 AND user_id = $2',
+      [w.event.id, staff.user.id],
+    );
+    const demoted = await a.http
+      .patch(`/api/user-assignments/${rows[0]?.id}/`)
+      .set(bearer(w.tokens.organisateur))
+      .send({ role: 'participant' });
+    assert.equal(demoted.status, 200);
+    assert.equal((await rooms(staff.token)).status, 403);
+  });
 });
 
 describe('several instances without Redis (negative control)', () => {

@@ -42,6 +42,8 @@ export interface AppConfig {
   offlineConflictWindowSec: number;
   /** Live occupancy: at most one push per room per interval, the last one always carrying the latest value. */
   occupancyPushIntervalMs: number;
+  /** How long the guard may reuse a session check; every change evicts it at once (0 turns the cache off). */
+  authCacheTtlMs: number;
   /** Messages a socket may send per second (twice that in a burst) before it is told RATE_LIMITED. */
   socketMessagesPerSec: number;
 }
@@ -196,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     doorGraceSec: duration('DOOR_GRACE', '15m'),
     offlineConflictWindowSec: duration('OFFLINE_CONFLICT_WINDOW', '30m'),
     occupancyPushIntervalMs: int('OCCUPANCY_PUSH_INTERVAL_MS', 500, 50, 60_000),
+    authCacheTtlMs: int('AUTH_CACHE_TTL_MS', 2000, 0, 60_000),
     socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

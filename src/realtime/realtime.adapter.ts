@@ -44,10 +44,10 @@ export class RealtimeIoAdapter extends IoAdapter {
       serveClient: false,
       maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
       cors: this.config.corsOrigins.length > 0 ? { origin: this.config.corsOrigins } : undefined,
-      // A client back within two minutes gets its rooms and missed messages again; the handshake's authentication
-      // runs again all the same, and the gateway drops the rooms the user may no longer be in. (The Redis adapter
-      // does not support recovery: with several instances a returning client starts afresh.)
-      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+      // No connection state recovery: socket.io replays the missed packets of a recovered socket before any
+      // middleware runs, so a user logged out or demoted while away would receive what was sent to their old rooms.
+      // A client that reconnects is authenticated afresh, gets the rooms of its role now, and resynchronises through
+      // the API (the Redis adapter could not recover sessions across instances anyway).
     } as ServerOptions);
     if (this.redis)
       server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.config.redisPrefix}:socket.io` }));

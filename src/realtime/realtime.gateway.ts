@@ -93,7 +93,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     });
   }
 
-  /** Runs for every connection, including a recovered one (connection state recovery re-runs it too). */
   private async handshake(socket: AppSocket): Promise<void> {
     const token = tokenOf(socket);
     if (!token) throw unauthorized(ErrorCode.AUTH_REQUIRED, 'Authentication required');
@@ -107,6 +106,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     };
   }
 
+  /** Every connection is a new one, authenticated by the handshake (no state recovery: see the adapter). */
   async handleConnection(socket: AppSocket): Promise<void> {
     socket.use(this.rateLimiter(socket));
     socket.on('disconnecting', () => {
@@ -114,8 +114,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
         if (room.startsWith('session:')) socket.to(room).emit('userLeft', this.presence(socket, room.slice(8)));
       }
     });
-    const kept = socket.recovered ? await this.roomsStillAllowed(socket) : [];
-    await socket.join([...this.baseRooms(socket.data), ...kept]);
+    await socket.join(this.baseRooms(socket.data));
   }
 
   private baseRooms({ auth, claims }: SocketData): string[] {
@@ -125,36 +124,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
       if (auth.role) rooms.push(Rooms.role(auth.eventId, auth.role));
     }
     return rooms;
-  }
-
-  /**
-   * A recovered connection comes back with its old rooms. They are dropped, and only the session and room channels
-   * the user may still follow are kept: a role lost while away is not restored by the recovery.
-   */
-  private async roomsStillAllowed(socket: AppSocket): Promise<string[]> {
-    const previous = [...socket.rooms].filter((r) => r !== socket.id);
-    for (const room of previous) await socket.leave(room);
-    const { auth } = socket.data;
-    const kept: string[] = [];
-    if (!auth.eventId) return kept;
-    for (const room of previous) {
-      const [kind, id] = room.split(':');
-      const allowed =
-        (kind === 'session' && (await this.exists(() => this.sessions.get(auth.eventId as string, id)))) ||
-        (kind === 'room' &&
-          auth.role !== null &&
-          STAFF_ROLES.includes(auth.role) &&
-          (await this.exists(() => this.rooms.getInEvent(auth.eventId as string, id))));
-      if (allowed) kept.push(room);
-    }
-    return kept;
-  }
-
-  private async exists(find: () => Promise<unknown>): Promise<boolean> {
-    return find().then(
-      () => true,
-      () => false,
-    );
   }
 
   /** A token bucket per socket: a steady rate with bursts of twice that; a flood is disconnected. */
@@ -242,6 +211,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
   leaveSession(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
     return this.answer(async () => {
       const { session_id } = await this.valid(SessionRefDto, payload);
+      await this.caller(socket);
       const room = Rooms.session(session_id);
       if (socket.rooms.has(room)) {
         await socket.leave(room);

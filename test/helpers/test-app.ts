@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
+import { SessionStateCache } from '../../src/modules/auth/session-state.cache';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -44,4 +45,12 @@ export async function bootTestApp(env: Record<string, string> = {}, databaseUrl 
     http: request(app.getHttpServer()),
     close: () => app.close(),
   };
+}
+
+/**
+ * After changing sessions, users or memberships with SQL: such a change bypasses the services that evict the guard's
+ * session cache, so the app would see it only after AUTH_CACHE_TTL_MS (as an operator's manual change would).
+ */
+export function forgetCachedSessions(t: TestApp): void {
+  t.app.get(SessionStateCache, { strict: false }).clear();
 }

@@ -7,11 +7,12 @@ import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { Authenticated, EventCreator, EventRoles, Public, SelectionToken } from '../../common/auth/auth.decorators';
 import { AppException } from '../../common/errors/app.exception';
+import { DomainEvents } from '../../common/events/domain-events';
 import { loadConfig } from '../../config/app-config';
 import type { AssignmentsService } from '../assignments/assignments.service';
 import { AuthGuard } from './auth.guard';
+import { SessionStateCache } from './session-state.cache';
 import { SessionsService, type SessionState } from './sessions.service';
-import { DomainEvents } from '../../common/events/domain-events';
 
 const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret-unit-test-secret-0123' });
 const jwt = new JwtService({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } });
@@ -40,6 +41,8 @@ const baseState: SessionState = {
   role: 'participant',
   membershipActive: true,
 };
+
+const noCache = new SessionStateCache(new DomainEvents(), { ...config, authCacheTtlMs: 0 });
 
 function sessionsWith(state: SessionState | null): SessionsService {
   const sessions = new SessionsService(jwt, {} as DataSource, config, new DomainEvents());
@@ -74,7 +77,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
 
 describe('AuthGuard', () => {
   const guard = (state: SessionState | null = baseState) =>
-    new AuthGuard(new Reflector(), sessionsWith(state), organizerNowhere);
+    new AuthGuard(new Reflector(), sessionsWith(state), organizerNowhere, noCache);
 
   it('refuses a route that declares no policy, even with a valid token (deny by default)', async () => {
     const { ctx } = context('undeclared', access());
@@ -106,7 +109,7 @@ describe('AuthGuard', () => {
       [baseState, organizerSomewhere, true],
     ];
     for (const [state, assignments, allowed] of cases) {
-      const run = new AuthGuard(new Reflector(), sessionsWith(state), assignments).canActivate(
+      const run = new AuthGuard(new Reflector(), sessionsWith(state), assignments, noCache).canActivate(
         context('createEvent', access()).ctx,
       );
       if (allowed) assert.equal(await run, true);

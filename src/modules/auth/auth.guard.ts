@@ -5,6 +5,7 @@ import { AUTH_POLICY, type AuthPolicy } from '../../common/auth/auth.decorators'
 import type { AuthContext } from '../../common/auth/auth-context';
 import { AppException, ErrorCode, forbidden, unauthorized } from '../../common/errors/app.exception';
 import { AssignmentsService } from '../assignments/assignments.service';
+import { SessionStateCache } from './session-state.cache';
 import { SessionsService, type AccessClaims } from './sessions.service';
 
 export function bearerToken(request: FastifyRequest): string | null {
@@ -24,6 +25,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly sessions: SessionsService,
     private readonly assignments: AssignmentsService,
+    private readonly cache: SessionStateCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -73,7 +75,7 @@ export class AuthGuard implements CanActivate {
    * database holds. Sockets call it again for each message they send, long after the handshake's token was checked.
    */
   async current(claims: Pick<AccessClaims, 'sub' | 'sid' | 'event_id'>): Promise<AuthContext> {
-    const state = await this.sessions.state(claims.sid);
+    const state = await this.cache.get(claims.sid, () => this.sessions.state(claims.sid));
     if (!state || state.revoked || state.userId !== claims.sub || state.eventId !== claims.event_id) {
       throw unauthorized(ErrorCode.TOKEN_INVALID, 'Session has ended');
     }

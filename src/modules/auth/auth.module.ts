@@ -14,6 +14,7 @@ import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { AuthSession } from './entities/auth-session.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
+import { SessionStateCache } from './session-state.cache';
 import { SessionsService } from './sessions.service';
 
 @Module({
@@ -34,7 +35,13 @@ import { SessionsService } from './sessions.service';
     ParticipantsModule,
   ],
   controllers: [AuthController, UsersMeController],
-  providers: [AuthService, SessionsService, AuthGuard, { provide: APP_GUARD, useExisting: AuthGuard }],
+  providers: [
+    AuthService,
+    SessionsService,
+    SessionStateCache,
+    AuthGuard,
+    { provide: APP_GUARD, useExisting: AuthGuard },
+  ],
   exports: [SessionsService, AuthGuard],
 })
 export class AuthModule {}
