@@ -55,7 +55,8 @@ export function buildOpenApi(app: NestFastifyApplication) {
     .setTitle('MakePlus API')
     .setDescription(
       'Backend for conferences and expos. Every route states who may call it: `x-access` (public, authenticated, ' +
-        'selection token) or `x-event-roles` (roles in the event of the access token). Errors: `{status_code, code, detail, errors?, request_id}`.',
+        'selection token) or `x-event-roles` (roles in the event of the access token). Errors: `{status_code, code, detail, errors?, request_id}`. ' +
+        'Real time: socket.io at `/socket.io` with `auth: {token: <access token>}` (events and rooms: API.md, "Real time", and the README).',
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token' }, 'access')
