@@ -250,7 +250,11 @@ async function invariants(url: string, s: Seeded): Promise<string> {
   }
 }
 
-/** The same call as the app makes, for a random badge and room: what pgbench runs. */
+/**
+ * The same calls as the app makes, for a random badge and room: the decision committed without waiting for the disk,
+ * then the flush barrier before the answer counts (see src/modules/access/wal-flush-barrier.ts). The app shares one
+ * barrier between the scans committed meanwhile; pgbench runs one per scan.
+ */
 function pgbenchScript(s: Seeded): string {
   return [
     `\\set b random(1, ${s.qrs.length})`,
@@ -259,7 +263,8 @@ function pgbenchScript(s: Seeded): string {
     `SELECT door_decide('${s.eventId}', (SELECT id FROM bench_rooms WHERE i = :r), ` +
       `(SELECT qr_hash FROM bench_badges WHERE i = :b), NULL, CASE WHEN :o <= 85 THEN 'in' ELSE 'out' END, ` +
       `'${s.organizerId}', 'organisateur', NULL, NULL, NULL, 'online', NULL, NULL, NULL, ` +
-      `'900 seconds'::interval, '1800 seconds'::interval);`,
+      `'900 seconds'::interval, '1800 seconds'::interval), set_config('synchronous_commit', 'off', true);`,
+    `SELECT pg_logical_emit_message(true, 'makeplus', 'flush');`,
     '',
   ].join('\n');
 }

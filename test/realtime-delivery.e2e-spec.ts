@@ -199,7 +199,8 @@ describe('realtime delivery', () => {
       const m = await createMember(t, w.event.id);
       const mine = await connectWorld(w);
       const theirs = await connectWorld(other);
-      const joiner = await connect(t, w.tokens.gestionnaire_des_salles);
+      // A controller at this door: it joined the room.
+      const joiner = await connect(t, (await createMember(t, w.event.id, 'controlleur_des_badges')).token);
       assert.equal((await request(joiner, 'joinRoom', { room_id: room })).ok, true);
 
       const watch = (s: ClientSocket) => ({ occ: recorder(s, 'roomOccupancy'), scans: recorder(s, 'accessScanned') });
@@ -215,9 +216,13 @@ describe('realtime delivery', () => {
       const decision = await scan(room, m.qr);
       assert.equal(decision.status, 'granted');
 
-      for (const r of [...STAFF_ROLES.map((role) => rec.mine[role]), rec.joiner]) {
+      for (const r of STAFF_ROLES.map((role) => rec.mine[role])) {
         const o = await r.occ.next((x) => x.room_id === room);
         assert.deepEqual(o, { room_id: room, current_participants: 1, capacity: 10 });
+      }
+      // Every scan goes to those who run the event and to the sockets that joined the door; a controller follows
+      // the doors it joined only.
+      for (const r of [rec.mine.organisateur, rec.mine.gestionnaire_des_salles, rec.joiner]) {
         const s = await r.scans.next((x) => x.room_id === room);
         assert.equal(s.access_id, decision.access_id);
         assert.equal(s.status, 'granted');
@@ -225,9 +230,14 @@ describe('realtime delivery', () => {
         assert.equal(s.scanned_by, w.users.organisateur.id);
       }
       await sleep(QUIET_MS);
-      // The joiner is in its role's room and in the room's channel: one message, not two.
+      // The joiner is in its role's room and in the room's channel: one occupancy message, not two.
       assert.equal(rec.joiner.scans.received.length, 1);
       assert.equal(rec.joiner.occ.received.filter((x) => x.room_id === room).length, 1);
+      assert.equal(
+        rec.mine.controlleur_des_badges.scans.received.length,
+        0,
+        'a controller got a scan of a door it did not join',
+      );
       for (const role of NON_STAFF) {
         assert.equal(rec.mine[role].scans.received.length, 0, `${role} got accessScanned`);
         assert.equal(rec.mine[role].occ.received.length, 0, `${role} got roomOccupancy`);
@@ -240,7 +250,7 @@ describe('realtime delivery', () => {
 
     it('a denied scan is an accessScanned for staff but no roomOccupancy', async () => {
       const room = await createRoom(t, w.event.id);
-      const staff = await connect(t, w.tokens.controlleur_des_badges);
+      const staff = await connect(t, w.tokens.gestionnaire_des_salles);
       const participant = await connect(t, w.tokens.participant);
       const occ = recorder(staff, 'roomOccupancy');
       const scans = recorder(staff, 'accessScanned');
@@ -259,7 +269,7 @@ describe('realtime delivery', () => {
     it('never reach the same person through a socket opened for another event', async () => {
       // Staff in `w`, participant in `other`: the socket of the `other` token must not get `w`'s staff messages.
       const user = await createUser(t);
-      await assign(t, w.event.id, user.id, 'controlleur_des_badges');
+      await assign(t, w.event.id, user.id, 'gestionnaire_des_salles');
       await assign(t, other.event.id, user.id, 'participant');
       const asStaff = await connect(t, (await openSession(t, user.id, w.event.id)).access);
       const elsewhere = await connect(t, (await openSession(t, user.id, other.event.id)).access);
@@ -296,7 +306,7 @@ describe('realtime delivery', () => {
     it('60 parallel scans into one room: few roomOccupancy messages, the last one the database value', async () => {
       const room = await createRoom(t, w.event.id, { capacity: 500 });
       const members = await Promise.all(Array.from({ length: 60 }, () => createMember(t, w.event.id)));
-      const staff = await connect(t, w.tokens.controlleur_des_badges);
+      const staff = await connect(t, w.tokens.gestionnaire_des_salles);
       const occ = recorder(staff, 'roomOccupancy');
       const scans = recorder(staff, 'accessScanned');
       const arrivals: number[] = [];
@@ -644,13 +654,13 @@ describe('realtime delivery', () => {
     });
 
     it('a role change closes the socket within 1 s; reconnected, it gets what the new role gets', async () => {
-      const demoted = await createMember(t, w.event.id, 'controlleur_des_badges');
+      const demoted = await createMember(t, w.event.id, 'gestionnaire_des_salles');
       const promoted = await createMember(t, w.event.id, 'participant');
       const sockets = [await connect(t, demoted.token), await connect(t, promoted.token)];
       const gone = sockets.map((s) => disconnection(s, 1000));
       for (const [who, role] of [
         [demoted, 'participant'],
-        [promoted, 'controlleur_des_badges'],
+        [promoted, 'gestionnaire_des_salles'],
       ] as const) {
         const id = await assignmentId(w.event.id, who.user.id);
         await t.http
@@ -679,7 +689,7 @@ describe('realtime delivery', () => {
      * then loses its transport.
      */
     const staffAway = async (room: string) => {
-      const staff = await createMember(t, w.event.id, 'controlleur_des_badges');
+      const staff = await createMember(t, w.event.id, 'gestionnaire_des_salles');
       const socket = client(t, staff.token, { reconnection: false });
       const frames = wire(socket);
       await open(socket);
@@ -730,7 +740,7 @@ describe('realtime delivery', () => {
       await demote(away.staff.user.id);
       await open(away.socket);
       assert.ok(!away.socket.recovered, 'a fresh connection, with the rooms of the role it has now');
-      const control = await connect(t, w.tokens.controlleur_des_badges);
+      const control = await connect(t, w.tokens.gestionnaire_des_salles);
       const controlScans = recorder(control, 'accessScanned');
       const controlOcc = recorder(control, 'roomOccupancy');
       const since = away.scans.received.length + away.occ.received.length;

@@ -36,7 +36,7 @@ describe('several instances with Redis', () => {
 
   it('a scan through instance A reaches a staff socket on instance B, and nothing reaches a participant', async () => {
     const room = await createRoom(a, w.event.id, { capacity: 5 });
-    const onB = await connect(b.port, w.tokens.controlleur_des_badges);
+    const onB = await connect(b.port, w.tokens.gestionnaire_des_salles);
     const participantOnB = await connect(b.port, w.tokens.participant);
     const occupancy = recorder(onB, 'roomOccupancy');
     const scans = recorder(onB, 'accessScanned');
@@ -141,8 +141,8 @@ describe('several instances without Redis (negative control)', () => {
 
   it('each instance only reaches its own sockets: what the Redis tests above prove is not a given', async () => {
     const room = await createRoom(a, w.event.id);
-    const onA = await connect(a, w.tokens.controlleur_des_badges);
-    const onB = await connect(b.port, w.tokens.controlleur_des_badges);
+    const onA = await connect(a, w.tokens.gestionnaire_des_salles);
+    const onB = await connect(b.port, w.tokens.gestionnaire_des_salles);
     const seenOnA = recorder(onA, 'accessScanned');
     const seenOnB = recorder(onB, 'accessScanned');
     const m = await createMember(a, w.event.id);

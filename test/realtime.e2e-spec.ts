@@ -40,7 +40,7 @@ describe('realtime gateway', () => {
 
   it('pushes occupancy and scans to staff, not to participants', async () => {
     const room = await createRoom(t, w.event.id, { capacity: 10 });
-    const staff = await connect(t, w.tokens.controlleur_des_badges);
+    const staff = await connect(t, w.tokens.gestionnaire_des_salles);
     const participant = await connect(t, w.tokens.participant);
     const occ = recorder(staff, 'roomOccupancy');
     const scans = recorder(staff, 'accessScanned');

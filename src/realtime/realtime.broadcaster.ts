@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Server } from 'socket.io';
 import type { DataSource } from 'typeorm';
-import { STAFF_ROLES } from '../common/auth/event-role';
+import { STAFF_ROLES, type EventRole } from '../common/auth/event-role';
 import { DomainEvents, type DomainEventMap } from '../common/events/domain-events';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -15,9 +15,15 @@ import {
   type SocketData,
 } from './realtime.events';
 
+/**
+ * Who follows every scan of the event as it happens: the people who run it. A controller follows the doors it joined
+ * (`joinRoom`): one emit per scan must not go to every controller of a large event (ENGINEERING.md, hot paths).
+ */
+const SCAN_WATCHERS: EventRole[] = ['organisateur', 'gestionnaire_des_salles'];
+
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** The rooms of an event's venue staff: they see occupancy, every scan and attendance. */
+/** The rooms of an event's venue staff: they see occupancy and attendance. */
 export const staffRooms = (eventId: string): string[] => STAFF_ROLES.map((role) => Rooms.role(eventId, role));
 
 /**
@@ -63,7 +69,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
   private doorDecided(e: DomainEventMap['door.decided']): void {
     const server = this.server;
     if (!server) return;
-    const targets = staffRooms(e.eventId);
+    const targets = SCAN_WATCHERS.map((role) => Rooms.role(e.eventId, role));
     if (e.roomId) targets.push(Rooms.room(e.roomId));
     server.to(targets).emit('accessScanned', {
       access_id: e.accessId,

@@ -10,6 +10,7 @@ import { qrHash } from '../participants/badge-codes';
 import { AccessErrors } from './access.errors';
 import type { EntranceScanDto, EntranceScanResultDto, ScanResultDto, VerifyAccessDto } from './dto/scan.dto';
 import type { AccessDirection, AccessSource, AccessStatus } from './entities/room-access-log.entity';
+import { WalFlushBarrier } from './wal-flush-barrier';
 
 /** What `door_decide` is asked. Exactly one of `qrData` and `participantId` names the badge. */
 export interface DoorCall {
@@ -95,6 +96,7 @@ const pick = <T>(answer: DoorAnswer, fields: string[]): T =>
  */
 @Injectable()
 export class DoorService {
+  private readonly durable: WalFlushBarrier;
   private readonly grace: string;
   private readonly conflictWindow: string;
 
@@ -103,13 +105,16 @@ export class DoorService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly events: DomainEvents,
   ) {
+    this.durable = new WalFlushBarrier(dataSource);
     this.grace = `${config.doorGraceSec} seconds`;
     this.conflictWindow = `${config.offlineConflictWindowSec} seconds`;
   }
 
   async decide(call: DoorCall): Promise<DoorAnswer> {
     const rows: { r: DoorAnswer & { _error?: string } }[] = await this.dataSource.query(
-      `SELECT door_decide($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::interval, $16::interval) AS r`,
+      // Committed without waiting for the disk; made durable by the barrier below before anyone is answered.
+      `SELECT door_decide($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::interval, $16::interval) AS r,
+              set_config('synchronous_commit', 'off', true)`,
       [
         call.eventId,
         call.roomId,
@@ -131,6 +136,8 @@ export class DoorService {
       ],
     );
     const answer = rows[0]?.r as DoorAnswer & { _error?: string };
+    // A replay too: the first answer may have been committed a moment ago and not be on disk yet.
+    if (!answer._error) await this.durable.wait();
     if (answer._error === 'ROOM_NOT_FOUND') throw notFound('Room');
     if (answer._error === 'FORBIDDEN') throw forbidden('You are not assigned to this room now');
     if (answer._error === 'NONCE_REUSED') {
