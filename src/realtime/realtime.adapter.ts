@@ -3,7 +3,9 @@ import { Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { Server, ServerOptions } from 'socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { Observable } from 'rxjs';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
 
 /** Largest message a client may send; socket.io closes the connection of one that sends more. */
@@ -52,6 +54,39 @@ export class RealtimeIoAdapter extends IoAdapter {
     if (this.redis)
       server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.config.redisPrefix}:socket.io` }));
     return server;
+  }
+
+  /**
+   * One plain listener per client event. Nest's own binding builds an RxJS pipeline per handler and socket (120,000
+   * subscriber objects for 5,000 sockets, 44 kB a socket in bench/fanout); here the observable exists only while a
+   * message is handled. Same contract: the handler's result is the acknowledgement, or an emit when it names an event.
+   */
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: MessageMappingProperties[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      socket.on(String(message), (...args: unknown[]) => {
+        const { data, ack } = this.mapPayload(args);
+        let result: Observable<unknown>;
+        try {
+          result = transform(callback(data, ack));
+        } catch (error) {
+          this.log.error({ err: error }, 'Socket handler failed');
+          return;
+        }
+        result.subscribe({
+          next: (response) => {
+            if (response === undefined || response === null || socket.disconnected) return;
+            const named = response as { event?: string; data?: unknown };
+            if (named.event) socket.emit(named.event, named.data);
+            else if (!isAckHandledManually && typeof ack === 'function') (ack as (r: unknown) => void)(response);
+          },
+          error: (error: unknown) => this.log.error({ err: error }, 'Socket handler failed'),
+        });
+      });
+    }
   }
 
   override async dispose(): Promise<void> {

@@ -92,8 +92,8 @@ export type InterServerEvents = Record<string, never>;
 export interface SocketData {
   auth: AuthContext;
   claims: { sub: string; sid: string; event_id: string | null };
-  /** Display name for presence messages. */
-  name: string;
+  /** Display name for presence messages, read when the socket first joins a session. */
+  name?: string;
 }
 
 /** Room names. Only the server puts sockets into rooms. */

@@ -98,20 +98,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     if (!token) throw unauthorized(ErrorCode.AUTH_REQUIRED, 'Authentication required');
     const claims = this.authSessions.verifyAccess(token);
     const auth = await this.guard.current(claims);
-    const user = await this.users.findById(auth.userId);
-    socket.data = {
-      auth,
-      claims: { sub: claims.sub, sid: claims.sid, event_id: claims.event_id },
-      name: user ? `${user.firstName} ${user.lastName}`.trim() : '',
-    };
+    socket.data = { auth, claims: { sub: claims.sub, sid: claims.sid, event_id: claims.event_id } };
   }
 
   /** Every connection is a new one, authenticated by the handshake (no state recovery: see the adapter). */
   async handleConnection(socket: AppSocket): Promise<void> {
     socket.use(this.rateLimiter(socket));
     socket.on('disconnecting', () => {
+      // Only a socket that joined a session has its name loaded (joinSession did): no query here.
       for (const room of socket.rooms) {
-        if (room.startsWith('session:')) socket.to(room).emit('userLeft', this.presence(socket, room.slice(8)));
+        if (!room.startsWith('session:')) continue;
+        const user = { id: socket.data.auth.userId, name: socket.data.name ?? '' };
+        socket.to(room).emit('userLeft', { session_id: room.slice(8), user });
       }
     });
     await socket.join(this.baseRooms(socket.data));
@@ -188,7 +186,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     return (await this.pipe.transform(payload, { type: 'body', metatype: type })) as T;
   }
 
-  private presence(socket: AppSocket, sessionId: string) {
+  /** Who joined or left, for the others in the session; the name is read once, when first needed. */
+  private async presence(socket: AppSocket, sessionId: string) {
+    if (socket.data.name === undefined) {
+      const user = await this.users.findById(socket.data.auth.userId);
+      socket.data.name = user ? `${user.firstName} ${user.lastName}`.trim() : '';
+    }
     return { session_id: sessionId, user: { id: socket.data.auth.userId, name: socket.data.name } };
   }
 
@@ -201,7 +204,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
       const room = Rooms.session(session_id);
       if (!socket.rooms.has(room)) {
         await socket.join(room);
-        socket.to(room).emit('userJoined', this.presence(socket, session_id));
+        socket.to(room).emit('userJoined', await this.presence(socket, session_id));
       }
       return { session_id };
     });
@@ -215,7 +218,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
       const room = Rooms.session(session_id);
       if (socket.rooms.has(room)) {
         await socket.leave(room);
-        socket.to(room).emit('userLeft', this.presence(socket, session_id));
+        socket.to(room).emit('userLeft', await this.presence(socket, session_id));
       }
       return { session_id };
     });

@@ -62,36 +62,50 @@ type Handler<K extends DomainEventName> = (payload: DomainEventMap[K]) => void |
 
 /**
  * The in-process domain event bus: services say what happened after it is committed; the real-time gateway (and
- * later other consumers) decide who hears about it. Handlers run after the current call stack, and a failing
- * handler is logged, never propagated: a scan's answer does not depend on a socket broadcast.
+ * later other consumers) decide who hears about it. A failing handler is logged, never propagated: a scan's answer
+ * does not depend on a socket broadcast.
  */
 @Injectable()
 export class DomainEvents {
   private readonly logger = new Logger(DomainEvents.name);
-  private readonly handlers = new Map<DomainEventName, Handler<DomainEventName>[]>();
+  private readonly handlers = new Map<DomainEventName, { handler: Handler<DomainEventName>; immediate: boolean }[]>();
 
-  on<K extends DomainEventName>(name: K, handler: Handler<K>): () => void {
+  /**
+   * `immediate` handlers run at once and `publish` resolves when they are done (the session cache's evictions, which
+   * must be everywhere before the change is answered); the others run on the next turn of the event loop.
+   */
+  on<K extends DomainEventName>(name: K, handler: Handler<K>, opts: { immediate?: boolean } = {}): () => void {
     const list = this.handlers.get(name) ?? [];
-    list.push(handler as Handler<DomainEventName>);
+    const entry = { handler: handler as Handler<DomainEventName>, immediate: opts.immediate ?? false };
+    list.push(entry);
     this.handlers.set(name, list);
     return () => {
-      const i = list.indexOf(handler as Handler<DomainEventName>);
+      const i = list.indexOf(entry);
       if (i >= 0) list.splice(i, 1);
     };
   }
 
-  publish<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): void {
-    const list = this.handlers.get(name);
-    if (!list || list.length === 0) return;
-    for (const handler of [...list]) {
-      queueMicrotask(() => {
-        try {
-          const result = handler(payload);
-          if (result instanceof Promise) result.catch((error: unknown) => this.failed(name, error));
-        } catch (error) {
-          this.failed(name, error);
-        }
-      });
+  /** Never rejects: a failing handler is logged. Await it where the immediate handlers must be done first. */
+  publish<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): Promise<void> {
+    const list = this.handlers.get(name) ?? [];
+    const immediate: Promise<void>[] = [];
+    for (const { handler, immediate: now } of [...list]) {
+      if (now) {
+        immediate.push(this.run(name, handler, payload));
+        continue;
+      }
+      // After the current I/O callbacks: the HTTP answer that caused the event is written before a broadcast to
+      // thousands of sockets runs.
+      setImmediate(() => void this.run(name, handler, payload));
+    }
+    return Promise.all(immediate).then(() => undefined);
+  }
+
+  private async run<K extends DomainEventName>(name: K, handler: Handler<K>, payload: DomainEventMap[K]) {
+    try {
+      await handler(payload);
+    } catch (error) {
+      this.failed(name, error);
     }
   }
 

@@ -151,7 +151,7 @@ export class DoorService {
   /** Tells the rest of the server (live occupancy, staff screens) about a new decision, after it is committed. */
   private published(call: DoorCall, answer: DoorAnswer): void {
     const participant = answer.participant as { id: string; badge_id: string; full_name: string } | null;
-    this.events.publish('door.decided', {
+    void this.events.publish('door.decided', {
       eventId: call.eventId,
       roomId: call.roomId,
       previousRoomId: answer._prev_room ?? null,

@@ -219,7 +219,7 @@ export class AssignmentsService {
         : null;
     });
     // After the commit: live connections of the member re-authenticate with what is now true.
-    if (changed) this.events.publish('membership.changed', { eventId, ...changed });
+    if (changed) await this.events.publish('membership.changed', { eventId, ...changed });
     return this.get(eventId, id);
   }
 
@@ -233,7 +233,7 @@ export class AssignmentsService {
       await manager.delete(UserEventAssignment, { id });
       return current.userId;
     });
-    this.events.publish('membership.changed', { eventId, userId, role: null });
+    await this.events.publish('membership.changed', { eventId, userId, role: null });
   }
 
   private async notify(manager: EntityManager, assignment: UserEventAssignment): Promise<void> {

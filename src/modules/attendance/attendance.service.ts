@@ -110,7 +110,7 @@ export class AttendanceService {
           [eventId, ctx.participant_id, mark.sessionId],
         )
       )[0] as AttendanceRecord);
-    this.events.publish('attendance.marked', {
+    void this.events.publish('attendance.marked', {
       eventId,
       attendanceId: attendance.id,
       sessionId: mark.sessionId,

@@ -36,12 +36,16 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    const now = { immediate: true };
     this.unsubscribe.push(
-      this.events.on('auth.revoked', (e) =>
-        this.invalidate('sessionId' in e ? { sid: e.sessionId } : { userId: e.userId, exceptSid: e.exceptSessionId }),
+      this.events.on(
+        'auth.revoked',
+        (e) =>
+          this.invalidate('sessionId' in e ? { sid: e.sessionId } : { userId: e.userId, exceptSid: e.exceptSessionId }),
+        now,
       ),
-      this.events.on('membership.changed', (e) => this.invalidate({ eventId: e.eventId, userId: e.userId })),
-      this.events.on('event.deleted', (e) => this.invalidate({ eventId: e.eventId })),
+      this.events.on('membership.changed', (e) => this.invalidate({ eventId: e.eventId, userId: e.userId }), now),
+      this.events.on('event.deleted', (e) => this.invalidate({ eventId: e.eventId }), now),
     );
     if (!this.enabled || !this.config.redisUrl) return;
     const channel = `${this.config.redisPrefix}:auth-invalidate`;
@@ -88,10 +92,14 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
     this.entries.clear();
   }
 
-  /** Evicts here at once, then tells the other instances. */
-  invalidate(what: Invalidation): void {
+  /**
+   * Evicts here at once, then tells the other instances; resolves once Redis has handed the message to them, so the
+   * change is answered only after every instance has it on its way (or after a failure, bounded by the TTL).
+   */
+  async invalidate(what: Invalidation): Promise<void> {
     this.evict(what);
-    this.redis?.pub.publish(this.redis.channel, JSON.stringify(what)).catch((error: Error) => {
+    if (!this.redis) return;
+    await this.redis.pub.publish(this.redis.channel, JSON.stringify(what)).catch((error: Error) => {
       this.log.warn({ err: error.message }, 'Could not tell other instances; their cache expires by itself');
     });
   }

@@ -117,7 +117,7 @@ export class SessionsService {
       .getRepository(AuthSession)
       .update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
     // Sockets opened with the session's tokens close too (on every instance).
-    this.events.publish('auth.revoked', { sessionId });
+    await this.events.publish('auth.revoked', { sessionId });
   }
 
   /** Revokes the session that a refresh token belongs to, if it is the user's. */
@@ -127,7 +127,7 @@ export class SessionsService {
     const result = await this.dataSource
       .getRepository(AuthSession)
       .update({ id: token.sessionId, userId, revokedAt: IsNull() }, { revokedAt: new Date(), revokedReason: reason });
-    if (result.affected) this.events.publish('auth.revoked', { sessionId: token.sessionId });
+    if (result.affected) await this.events.publish('auth.revoked', { sessionId: token.sessionId });
   }
 
   async revokeAllOfUser(userId: string, exceptSessionId: string | null, reason: RevokeReason): Promise<void> {
@@ -136,7 +136,7 @@ export class SessionsService {
         WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)`,
       [userId, exceptSessionId, reason],
     );
-    this.events.publish('auth.revoked', { userId, exceptSessionId });
+    await this.events.publish('auth.revoked', { userId, exceptSessionId });
   }
 
   /**

@@ -166,7 +166,7 @@ export class EventsService {
     assertTokenEvent(id, eventId);
     const result = await this.events.delete({ id: eventId });
     if (!result.affected) throw notFound('Event');
-    this.domainEvents.publish('event.deleted', { eventId });
+    await this.domainEvents.publish('event.deleted', { eventId });
     await this.files.removeEvent(eventId);
   }
 

@@ -124,7 +124,8 @@ export class ParticipantsImportService {
         }
       }
     });
-    for (const [userId, role] of roleChanged) this.events.publish('membership.changed', { eventId, userId, role });
+    for (const [userId, role] of roleChanged)
+      await this.events.publish('membership.changed', { eventId, userId, role });
     errors.sort((a, b) => a.line - b.line);
     return { created, updated, errors };
   }

@@ -156,13 +156,13 @@ export class SessionsService {
   async remove(eventId: string, id: string): Promise<void> {
     const result = await this.sessions.delete({ id, eventId });
     if (!result.affected) throw notFound('Session');
-    this.events.publish('session.changed', { eventId, sessionId: id, action: 'deleted', session: null });
+    void this.events.publish('session.changed', { eventId, sessionId: id, action: 'deleted', session: null });
   }
 
   /** The session as it now is, also told to the rest of the server (live programme screens). */
   private async changed(eventId: string, id: string, action: 'created' | 'updated' | 'status'): Promise<SessionDto> {
     const session = await this.get(eventId, id);
-    this.events.publish('session.changed', { eventId, sessionId: id, action, session });
+    void this.events.publish('session.changed', { eventId, sessionId: id, action, session });
     return session;
   }
 
