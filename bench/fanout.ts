@@ -1,7 +1,7 @@
 /**
  * Real-time fan-out benchmark (socket.io gateway). Seeds a fresh database (makeplus_bench_fanout) with one running
  * event, one organisateur, N client users (default 5,000) of one role (default controlleur_des_badges, a staff role:
- * they receive occupancy and scans too), one room and one session (tomorrow, so door scans today mark no attendance);
+ * they receive occupancy), one room and one session (tomorrow, so door scans today mark no attendance);
  * with the doors mode also P participants with badges. Users, memberships and auth sessions are inserted with SQL and
  * the access tokens signed here with the server's JWT_SECRET (no login: argon2 is slow). Then it starts the server as
  * a child process (production mode, LOG_LEVEL=warn), connects the N socket.io clients from W forked client processes
@@ -15,8 +15,9 @@
  *     from the queueing in the loaded client processes.
  *   doors (--with-doors, or --mode doors): with the N clients connected, `POST /api/rooms/{room}/verify_access/` at C
  *     connections (default 50) for D seconds (default 20), random badges, 85% in / 15% out, while the server pushes
- *     `roomOccupancy` (at most every OCCUPANCY_PUSH_INTERVAL_MS, default 500) and `accessScanned` (every scan) to the
- *     staff sockets, and a `sessionUpdated` goes out every 2 s → scans/s, p50, p99, errors; per client occupancy and
+ *     `roomOccupancy` (at most every OCCUPANCY_PUSH_INTERVAL_MS, default 500) to the staff sockets (`accessScanned`
+ *     goes to organisateurs, gestionnaires and sockets that joined the room, so controllers get none here), and a
+ *     `sessionUpdated` goes out every 2 s → scans/s, p50, p99, errors; per client occupancy and
  *     accessScanned messages per second; spread of each occupancy push (arrival − first arrival of that push, the
  *     message carries no timestamp) and its inter-arrival; sessionUpdated latency under scan load; server RSS and CPU.
  * Cleans up (clients, server, database) and prints a summary block. Prints figures; asserts nothing.
