@@ -19,6 +19,7 @@ export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
 export class RealtimeIoAdapter extends IoAdapter {
   private readonly log = new Logger('Realtime');
   private redis: { pub: Redis; sub: Redis } | null = null;
+  private lastWarning = 0;
 
   constructor(
     app: INestApplicationContext,
@@ -30,13 +31,32 @@ export class RealtimeIoAdapter extends IoAdapter {
   /** Connects to Redis before the gateway is created (the adapter needs both clients ready). */
   async connect(): Promise<void> {
     if (!this.config.redisUrl) return;
-    const pub = new Redis(this.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    const sub = pub.duplicate();
+    // While Redis is away, a publish fails at once (no offline queue) and is dropped: broadcasts and disconnections
+    // then reach this instance's sockets only, until the clients reconnect (the subscriber resubscribes by itself).
+    const pub = new Redis(this.config.redisUrl, { lazyConnect: true, enableOfflineQueue: false });
+    const sub = new Redis(this.config.redisUrl, { lazyConnect: true });
     for (const client of [pub, sub]) {
-      client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'Redis connection problem'));
+      client.on('error', (error: Error) => this.warn('Redis connection problem', error));
     }
     await Promise.all([pub.connect(), sub.connect()]);
+    // The adapter does not handle a failed publish: unhandled, the rejection would stop the process.
+    const publish = pub.publish.bind(pub) as (channel: string | Buffer, message: string | Buffer) => Promise<number>;
+    Object.assign(pub, {
+      publish: (channel: string | Buffer, message: string | Buffer) =>
+        publish(channel, message).catch((error: Error) => {
+          this.warn('Redis is away: this broadcast reached the sockets of this instance only', error);
+          return 0;
+        }),
+    });
     this.redis = { pub, sub };
+  }
+
+  /** At most one warning per 10 s: an outage would otherwise log once per broadcast. */
+  private warn(message: string, error: Error): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.log.warn({ err: error.message }, message);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

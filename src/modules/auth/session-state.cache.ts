@@ -49,8 +49,10 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
     );
     if (!this.enabled || !this.config.redisUrl) return;
     const channel = `${this.config.redisPrefix}:auth-invalidate`;
-    const pub = new Redis(this.config.redisUrl, { maxRetriesPerRequest: 1 });
-    const sub = pub.duplicate();
+    // No offline queue: while Redis is away, an eviction message fails at once (the TTL bounds what others miss)
+    // instead of holding up the logout that sent it.
+    const pub = new Redis(this.config.redisUrl, { enableOfflineQueue: false });
+    const sub = new Redis(this.config.redisUrl);
     for (const client of [pub, sub]) {
       client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'Redis connection problem'));
     }
