@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +11,7 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
 import { ErrorCode } from './common/errors/app.exception';
 import { registerJsonBodyParser } from './common/http/json-body.parser';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { registerMultipart } from './modules/files/multipart';
@@ -103,16 +103,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
-        scriptSrc: ["'self'"],
-      },
-    },
-  });
+  registerSecurityHeaders(fastify);
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     // @fastify/cors allows only GET, HEAD and POST by default: the admin panel also edits and deletes.
