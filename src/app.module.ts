@@ -6,6 +6,7 @@ import { DomainEventsModule } from './common/events/domain-events';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { AccessModule } from './modules/access/access.module';
+import { AnnoncesModule } from './modules/annonces/annonces.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
@@ -48,6 +49,7 @@ export class AppModule {
         SessionAccessModule,
         AccessModule,
         StatsModule,
+        AnnoncesModule,
         HealthModule,
         RealtimeModule,
       ],

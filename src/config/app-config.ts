@@ -44,6 +44,8 @@ export interface AppConfig {
   occupancyPushIntervalMs: number;
   /** How long the guard may reuse a session check; every change evicts it at once (0 turns the cache off). */
   authCacheTtlMs: number;
+  /** How often each instance looks for scheduled annonces that are due. */
+  annonceSchedulerIntervalMs: number;
   /** Messages a socket may send per second (twice that in a burst) before it is told RATE_LIMITED. */
   socketMessagesPerSec: number;
 }
@@ -199,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     offlineConflictWindowSec: duration('OFFLINE_CONFLICT_WINDOW', '30m'),
     occupancyPushIntervalMs: int('OCCUPANCY_PUSH_INTERVAL_MS', 500, 50, 60_000),
     authCacheTtlMs: int('AUTH_CACHE_TTL_MS', 2000, 0, 60_000),
+    annonceSchedulerIntervalMs: int('ANNONCE_SCHEDULER_INTERVAL_MS', 1000, 50, 60_000),
     socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

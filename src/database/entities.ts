@@ -1,5 +1,7 @@
 import { AccessConflict } from '../modules/access/entities/access-conflict.entity';
 import { RoomAccessLog } from '../modules/access/entities/room-access-log.entity';
+import { AnnonceRead } from '../modules/annonces/entities/annonce-read.entity';
+import { Annonce } from '../modules/annonces/entities/annonce.entity';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
 import { Attendance } from '../modules/attendance/entities/attendance.entity';
 import { AuthSession } from '../modules/auth/entities/auth-session.entity';
@@ -31,4 +33,6 @@ export const ENTITIES = [
   RoomAccessLog,
   AccessConflict,
   Attendance,
+  Annonce,
+  AnnonceRead,
 ];

@@ -58,6 +58,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
       this.events.on('membership.changed', (e) => this.membershipChanged(e)),
       this.events.on('attendance.marked', (e) => this.attendanceMarked(e)),
       this.events.on('event.deleted', (e) => this.eventDeleted(e)),
+      this.events.on('annonce.published', (e) => this.annoncePublished(e)),
     );
   }
 
@@ -115,6 +116,20 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
     if (!target) return;
     target.emit('error', { code: 'MEMBERSHIP_CHANGED', message: 'Your role in this event changed; reconnect' });
     target.disconnectSockets(true);
+  }
+
+  /** An annonce reaches exactly its audience: the event, a role, or the members it was narrowed to. */
+  private annoncePublished(e: DomainEventMap['annonce.published']): void {
+    const server = this.server;
+    if (!server) return;
+    const { audience } = e;
+    const rooms =
+      audience.kind === 'event'
+        ? [Rooms.event(e.eventId)]
+        : audience.kind === 'role'
+          ? [Rooms.role(e.eventId, audience.role)]
+          : audience.userIds.map((userId) => Rooms.member(e.eventId, userId));
+    if (rooms.length > 0) server.to(rooms).emit('annonce', e.annonce);
   }
 
   /** Every membership of a deleted event is gone with it: its sockets close. */

@@ -66,6 +66,8 @@ export interface ServerToClientEvents {
   attendanceMarked: (message: AttendanceMarkedMessage) => void;
   attendanceUpdate: (message: AttendanceUpdate) => void;
   attendanceStats: (message: SessionAttendanceStats) => void;
+  /** An annonce, as `GET /api/annonces/{id}/` shows it, when it is published. */
+  annonce: (message: object) => void;
   error: (message: { code: string; message: string }) => void;
 }
 

@@ -48,7 +48,15 @@ export interface AttendanceMarked {
   created: boolean;
 }
 
+/** An annonce went out; `audience` says to whom (the event, one role, or the people it reached). */
+export interface AnnoncePublished {
+  eventId: string;
+  annonce: object;
+  audience: { kind: 'event' } | { kind: 'role'; role: EventRole } | { kind: 'users'; userIds: string[] };
+}
+
 export interface DomainEventMap {
+  'annonce.published': AnnoncePublished;
   'event.deleted': { eventId: string };
   'door.decided': DoorDecided;
   'session.changed': SessionChanged;

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
-import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { AppException, conflict, forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
@@ -61,6 +61,14 @@ export class SessionsService {
     return pageOf(qb, ['s.startTime', 'ASC'], query, request, (rows) =>
       rows.map((s) => SessionDto.from(s as SessionWithRoom)),
     );
+  }
+
+  /** Which of these ids are not sessions of the event (body fields naming sessions are checked with it). */
+  async notInEvent(eventId: string, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const found = await this.sessions.find({ select: { id: true }, where: { eventId, id: In(ids) } });
+    const known = new Set(found.map((s) => s.id.toLowerCase()));
+    return ids.filter((id) => !known.has(id.toLowerCase()));
   }
 
   async get(eventId: string, id: string): Promise<SessionDto> {
