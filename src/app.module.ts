@@ -12,6 +12,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
 import { HealthModule } from './modules/health/health.module';
 import { ParticipantsModule } from './modules/participants/participants.module';
+import { QuestionsModule } from './modules/questions/questions.module';
 import { RoomAssignmentsModule } from './modules/room-assignments/room-assignments.module';
 import { RoomsModule } from './modules/rooms/rooms.module';
 import { SessionAccessModule } from './modules/session-access/session-access.module';
@@ -50,6 +51,7 @@ export class AppModule {
         AccessModule,
         StatsModule,
         AnnoncesModule,
+        QuestionsModule,
         HealthModule,
         RealtimeModule,
       ],

@@ -8,6 +8,8 @@ import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
+import { QuestionUpvote } from '../modules/questions/entities/question-upvote.entity';
+import { Question } from '../modules/questions/entities/question.entity';
 import { Participant } from '../modules/participants/entities/participant.entity';
 import { RevokedQrCode } from '../modules/participants/entities/revoked-qr-code.entity';
 import { RoomAssignment } from '../modules/room-assignments/entities/room-assignment.entity';
@@ -35,4 +37,6 @@ export const ENTITIES = [
   Attendance,
   Annonce,
   AnnonceRead,
+  Question,
+  QuestionUpvote,
 ];

@@ -20,6 +20,8 @@ import {
  * (`joinRoom`): one emit per scan must not go to every controller of a large event (ENGINEERING.md, hot paths).
  */
 const SCAN_WATCHERS: EventRole[] = ['organisateur', 'gestionnaire_des_salles'];
+/** Who moderates session questions. */
+const MODERATOR_ROLES: EventRole[] = ['organisateur', 'gestionnaire_des_salles'];
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -59,6 +61,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
       this.events.on('attendance.marked', (e) => this.attendanceMarked(e)),
       this.events.on('event.deleted', (e) => this.eventDeleted(e)),
       this.events.on('annonce.published', (e) => this.annoncePublished(e)),
+      this.events.on('question.changed', (e) => this.questionChanged(e)),
     );
   }
 
@@ -116,6 +119,30 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
     if (!target) return;
     target.emit('error', { code: 'MEMBERSHIP_CHANGED', message: 'Your role in this event changed; reconnect' });
     target.disconnectSockets(true);
+  }
+
+  /**
+   * Moderators hear of every new question of the event; the sockets in a session follow its questions, moderators
+   * with the full view, the audience only with what it may see (a question that left its view is announced removed,
+   * without its content).
+   */
+  private questionChanged(e: DomainEventMap['question.changed']): void {
+    const server = this.server;
+    if (!server) return;
+    const session = Rooms.session(e.sessionId);
+    const moderators = Rooms.sessionModerators(e.sessionId);
+    if (e.kind === 'asked') {
+      server.to(MODERATOR_ROLES.map((role) => Rooms.role(e.eventId, role))).emit('questionAsked', e.moderatorView);
+    } else {
+      server.to(moderators).emit('questionUpdated', e.moderatorView);
+    }
+    const removed = { id: (e.moderatorView as { id: string }).id, session: e.sessionId, removed: true };
+    if (e.publicView || e.kind !== 'asked') {
+      server
+        .to(session)
+        .except(moderators)
+        .emit('questionUpdated', e.publicView ?? removed);
+    }
   }
 
   /** An annonce reaches exactly its audience: the event, a role, or the members it was narrowed to. */

@@ -66,6 +66,10 @@ export interface ServerToClientEvents {
   attendanceMarked: (message: AttendanceMarkedMessage) => void;
   attendanceUpdate: (message: AttendanceUpdate) => void;
   attendanceStats: (message: SessionAttendanceStats) => void;
+  /** A new question, to the event's moderators (with the name of an anonymous asker). */
+  questionAsked: (message: object) => void;
+  /** A question changed, to the sockets in its session: `{id, session, removed: true}` when it left their view. */
+  questionUpdated: (message: object) => void;
   /** An annonce, as `GET /api/annonces/{id}/` shows it, when it is published. */
   annonce: (message: object) => void;
   error: (message: { code: string; message: string }) => void;
@@ -104,6 +108,8 @@ export const Rooms = {
   role: (eventId: string, role: EventRole) => `event:${eventId}:role:${role}`,
   user: (userId: string) => `user:${userId}`,
   session: (sessionId: string) => `session:${sessionId}`,
+  /** Internal: the moderators among a session's sockets (they get moderator views of its questions). */
+  sessionModerators: (sessionId: string) => `session:${sessionId}:mod`,
   room: (roomId: string) => `room:${roomId}`,
   /** Internal: the sockets of one login session (logout closes them). */
   authSession: (sid: string) => `sid:${sid}`,

@@ -107,7 +107,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     socket.on('disconnecting', () => {
       // Only a socket that joined a session has its name loaded (joinSession did): no query here.
       for (const room of socket.rooms) {
-        if (!room.startsWith('session:')) continue;
+        if (!room.startsWith('session:') || room.endsWith(':mod')) continue;
         const user = { id: socket.data.auth.userId, name: socket.data.name ?? '' };
         socket.to(room).emit('userLeft', { session_id: room.slice(8), user });
       }
@@ -199,11 +199,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
   joinSession(@ConnectedSocket() socket: AppSocket, @MessageBody() payload: Payload) {
     return this.answer(async () => {
       const { session_id } = await this.valid(SessionRefDto, payload);
-      const { eventId } = await this.caller(socket);
+      const { eventId, role } = await this.caller(socket);
       await this.sessions.get(eventId, session_id);
       const room = Rooms.session(session_id);
       if (!socket.rooms.has(room)) {
-        await socket.join(room);
+        await socket.join(MODERATORS.includes(role as EventRole) ? [room, Rooms.sessionModerators(session_id)] : room);
         socket.to(room).emit('userJoined', await this.presence(socket, session_id));
       }
       return { session_id };
@@ -218,6 +218,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
       const room = Rooms.session(session_id);
       if (socket.rooms.has(room)) {
         await socket.leave(room);
+        await socket.leave(Rooms.sessionModerators(session_id));
         socket.to(room).emit('userLeft', await this.presence(socket, session_id));
       }
       return { session_id };

@@ -55,7 +55,20 @@ export interface AnnoncePublished {
   audience: { kind: 'event' } | { kind: 'role'; role: EventRole } | { kind: 'users'; userIds: string[] };
 }
 
+/**
+ * A question was asked, changed or deleted. `publicView` is what the audience may see (null when they may not:
+ * pending or hidden); `moderatorView` carries the name even of anonymous askers.
+ */
+export interface QuestionChanged {
+  eventId: string;
+  sessionId: string;
+  kind: 'asked' | 'updated' | 'deleted';
+  moderatorView: object;
+  publicView: object | null;
+}
+
 export interface DomainEventMap {
+  'question.changed': QuestionChanged;
   'annonce.published': AnnoncePublished;
   'event.deleted': { eventId: string };
   'door.decided': DoorDecided;
