@@ -17,7 +17,17 @@ const EMAILS = DEMO_ACCOUNTS.map((a) => a.email);
 const KEYS = DEMO_EVENTS.map((e) => e.key);
 const MEMBERSHIPS = DEMO_ACCOUNTS.reduce((n, a) => n + a.memberships.length, 0);
 const qrKey = Buffer.from(TEST_QR_SECRET);
-const NOTHING = { events: 0, users: 0, assignments: 0, rooms: 0, sessions: 0, participants: 0, session_access: 0 };
+const NOTHING = {
+  events: 0,
+  users: 0,
+  assignments: 0,
+  rooms: 0,
+  sessions: 0,
+  participants: 0,
+  session_access: 0,
+  annonces: 0,
+  questions: 0,
+};
 
 describe('seed:demo', () => {
   let t: TestApp;
@@ -53,6 +63,9 @@ describe('seed:demo', () => {
       sessions: 10,
       participants: 3 * (2 + DEMO_VISITORS) + 1,
       session_access: 15,
+      // Two annonces per event and one scheduled in the running event; three questions in its live session.
+      annonces: 7,
+      questions: 3,
     });
     const second = await seedDemo(t.db, { now, qrKey });
     assert.deepEqual(second.created, NOTHING);

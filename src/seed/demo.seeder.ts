@@ -130,6 +130,8 @@ export interface DemoSeedCounts {
   participants: number;
   /** Atelier rights. */
   session_access: number;
+  annonces: number;
+  questions: number;
 }
 
 export interface DemoSeedResult {
@@ -151,6 +153,8 @@ const zero = (): DemoSeedCounts => ({
   sessions: 0,
   participants: 0,
   session_access: 0,
+  annonces: 0,
+  questions: 0,
 });
 
 /** Visitors per event: password-less participant accounts (claimable by registering) that fill the lists. */
@@ -312,6 +316,11 @@ export async function seedDemo(
       );
       created.participants += issued.length;
       await ensureAtelierAccess(manager, event.id, spec.key, replaced.has('atelier') ? restored : created);
+      const organizer = users.get(`organisateur@${spec.key}.demo`) as User;
+      await ensureAnnonces(manager, event, spec.key, organizer.id, now, created);
+      if (spec.key === 'event1') {
+        await ensureQuestions(manager, event.id, spec.key, organizer.id, replaced.has('live') ? restored : created);
+      }
     }
 
     const summary = (key: DemoEventKey) => {
@@ -633,5 +642,101 @@ async function ensureAtelierAccess(
       [sessionId, eventId, holder.id, grant.status, grant.amount],
     );
     counts.session_access += inserted.length;
+  }
+}
+
+/** Per event: a welcome to all and a note to exhibitors, published; in the running event, one scheduled for tomorrow. */
+export const DEMO_ANNONCES: readonly {
+  title: string;
+  description: string;
+  target: string;
+  inHours?: number;
+  only?: DemoEventKey;
+}[] = [
+  { title: 'Welcome!', description: 'Badges are at the entrance desk; the programme is in the app.', target: 'all' },
+  { title: 'Exhibitors: stands open at 8:30', description: 'Set-up closes at 8:30 sharp.', target: 'exposants' },
+  {
+    title: 'Tomorrow: the panel moves to the Main Hall',
+    description: 'Same time, bigger room.',
+    target: 'participants',
+    inHours: 24,
+    only: 'event1',
+  },
+];
+
+/** Missing demo annonces only (found by title): the seed holds its advisory lock. */
+async function ensureAnnonces(
+  manager: EntityManager,
+  event: Event,
+  key: DemoEventKey,
+  organizerId: string,
+  now: Date,
+  counts: DemoSeedCounts,
+): Promise<void> {
+  for (const spec of DEMO_ANNONCES.filter((a) => !a.only || a.only === key)) {
+    const publishAt = new Date(now.getTime() + (spec.inHours ?? 0) * HOUR);
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO annonces (event_id, title, description, target, publish_at, published_at, created_by_id)
+       SELECT $1::uuid, $2::text, $3::text, $4::text, $5::timestamptz, $6::timestamptz, $7::uuid
+        WHERE NOT EXISTS (SELECT 1 FROM annonces WHERE event_id = $1::uuid AND title = $2::text) RETURNING id`,
+      [event.id, spec.title, spec.description, spec.target, publishAt, spec.inHours ? null : publishAt, organizerId],
+    );
+    counts.annonces += inserted.length;
+  }
+}
+
+/** Questions in the running event's live session, asked by visitors, one anonymous, one answered, with upvotes. */
+export const DEMO_QUESTIONS: readonly {
+  text: string;
+  by: number;
+  anonymous?: boolean;
+  answer?: string;
+  voters: number[];
+}[] = [
+  { text: 'Will the slides be shared after the talk?', by: 1, answer: 'Yes, in the app tonight.', voters: [4, 5, 6] },
+  { text: 'Is the demo code open source?', by: 2, voters: [4, 7] },
+  { text: 'How do you test this at scale?', by: 3, anonymous: true, voters: [] },
+];
+
+async function ensureQuestions(
+  manager: EntityManager,
+  eventId: string,
+  key: DemoEventKey,
+  organizerId: string,
+  counts: DemoSeedCounts,
+): Promise<void> {
+  const live: { id: string }[] = await manager.query(
+    `SELECT id FROM sessions WHERE event_id = $1 AND metadata ->> 'demo_seed' = 'live'`,
+    [eventId],
+  );
+  const sessionId = live[0]?.id;
+  if (!sessionId) return;
+  const userOf = async (n: number): Promise<string | undefined> =>
+    ((await manager.query('SELECT id FROM users WHERE email = $1', [visitorEmail(key, n)])) as { id: string }[])[0]?.id;
+  for (const q of DEMO_QUESTIONS) {
+    const inserted: { id: string }[] = await manager.query(
+      `INSERT INTO questions (event_id, session_id, asked_by_id, question_text, is_anonymous, status, answer_text,
+                              answered_by_id, answered_at)
+       SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::boolean,
+              CASE WHEN $6::text IS NULL THEN 'approved' ELSE 'answered' END, $6::text,
+              CASE WHEN $6::text IS NULL THEN NULL ELSE $7::uuid END, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END
+        WHERE NOT EXISTS (SELECT 1 FROM questions WHERE session_id = $2::uuid AND question_text = $4::text)
+       RETURNING id`,
+      [eventId, sessionId, await userOf(q.by), q.text, q.anonymous ?? false, q.answer ?? null, organizerId],
+    );
+    const questionId = inserted[0]?.id;
+    if (!questionId) continue;
+    counts.questions += 1;
+    for (const voter of q.voters) {
+      await manager.query(
+        `INSERT INTO question_upvotes (question_id, user_id, event_id)
+         SELECT $1::uuid, $2::uuid, $3::uuid WHERE $2::uuid IS NOT NULL ON CONFLICT DO NOTHING`,
+        [questionId, await userOf(voter), eventId],
+      );
+    }
+    await manager.query(
+      'UPDATE questions SET upvotes = (SELECT count(*) FROM question_upvotes WHERE question_id = $1) WHERE id = $1',
+      [questionId],
+    );
   }
 }
