@@ -9,6 +9,7 @@ import { AccessModule } from './modules/access/access.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
+import { ExposantScansModule } from './modules/exposant-scans/exposant-scans.module';
 import { HealthModule } from './modules/health/health.module';
 import { ParticipantsModule } from './modules/participants/participants.module';
 import { RoomAssignmentsModule } from './modules/room-assignments/room-assignments.module';
@@ -47,6 +48,7 @@ export class AppModule {
         ParticipantsModule,
         SessionAccessModule,
         AccessModule,
+        ExposantScansModule,
         StatsModule,
         HealthModule,
         RealtimeModule,

@@ -6,6 +6,8 @@ import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
+import { ExposantScanVisit } from '../modules/exposant-scans/entities/exposant-scan-visit.entity';
+import { ExposantScan } from '../modules/exposant-scans/entities/exposant-scan.entity';
 import { Participant } from '../modules/participants/entities/participant.entity';
 import { RevokedQrCode } from '../modules/participants/entities/revoked-qr-code.entity';
 import { RoomAssignment } from '../modules/room-assignments/entities/room-assignment.entity';
@@ -31,4 +33,6 @@ export const ENTITIES = [
   RoomAccessLog,
   AccessConflict,
   Attendance,
+  ExposantScan,
+  ExposantScanVisit,
 ];
