@@ -10,6 +10,7 @@ import { AnnoncesModule } from './modules/annonces/annonces.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
+import { ExposantScansModule } from './modules/exposant-scans/exposant-scans.module';
 import { HealthModule } from './modules/health/health.module';
 import { ParticipantsModule } from './modules/participants/participants.module';
 import { QuestionsModule } from './modules/questions/questions.module';
@@ -49,6 +50,7 @@ export class AppModule {
         ParticipantsModule,
         SessionAccessModule,
         AccessModule,
+        ExposantScansModule,
         StatsModule,
         AnnoncesModule,
         QuestionsModule,

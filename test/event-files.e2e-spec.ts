@@ -7,6 +7,7 @@ import type { Response } from 'supertest';
 import { EVENT_ROLES } from '../src/common/auth/event-role';
 import { bearer, createWorld, type World } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { binary } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
@@ -18,14 +19,6 @@ const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 
 const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
 const HTML = Buffer.from('<!DOCTYPE html><html><script>alert(1)</script></html>');
 const NON_ORGANIZER_ROLES = EVENT_ROLES.filter((r) => r !== 'organisateur');
-
-/** supertest parser for a download: the raw bytes, compared byte for byte. */
-function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('end', () => done(null, Buffer.concat(chunks)));
-}
 
 describe('event files', () => {
   let t: TestApp;

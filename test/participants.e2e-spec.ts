@@ -22,7 +22,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
-import { fire, tally } from './helpers/requests';
+import { binary, fire, tally } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const PARTICIPANT_KEYS = [
@@ -37,6 +37,7 @@ const PARTICIPANT_KEYS = [
   'allowed_rooms',
   'plan_file',
   'role',
+  'share_contact_with_exhibitors',
   'created_at',
   'updated_at',
 ].sort();
@@ -56,14 +57,6 @@ type Body = Record<string, unknown>;
 type Badge = Body & { id: string; qr_code_data?: string };
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
-/** supertest parser for a download: the raw bytes. */
-function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('end', () => done(null, Buffer.concat(chunks)));
-}
 
 /** Exactly the documented keys, with the documented types; `qr_code_data` only when `withQr`. */
 function assertBadgeShape(body: Body, withQr: boolean): void {
@@ -663,6 +656,7 @@ describe('participants', () => {
       ['id', { id: UNKNOWN_ID }],
       ['plan_file', { plan_file: '/etc/passwd' }],
       ['created_at', { created_at: '2026-01-01T00:00:00Z' }],
+      ['share_contact_with_exhibitors (only the holder sets it)', { share_contact_with_exhibitors: true }],
       ['unknown field', { admin: true }],
     ];
     for (const [label, extra] of readOnly) {

@@ -8,10 +8,12 @@ import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
-import { QuestionUpvote } from '../modules/questions/entities/question-upvote.entity';
-import { Question } from '../modules/questions/entities/question.entity';
+import { ExposantScanVisit } from '../modules/exposant-scans/entities/exposant-scan-visit.entity';
+import { ExposantScan } from '../modules/exposant-scans/entities/exposant-scan.entity';
 import { Participant } from '../modules/participants/entities/participant.entity';
 import { RevokedQrCode } from '../modules/participants/entities/revoked-qr-code.entity';
+import { QuestionUpvote } from '../modules/questions/entities/question-upvote.entity';
+import { Question } from '../modules/questions/entities/question.entity';
 import { RoomAssignment } from '../modules/room-assignments/entities/room-assignment.entity';
 import { Room } from '../modules/rooms/entities/room.entity';
 import { SessionAccess } from '../modules/session-access/entities/session-access.entity';
@@ -39,4 +41,6 @@ export const ENTITIES = [
   AnnonceRead,
   Question,
   QuestionUpvote,
+  ExposantScan,
+  ExposantScanVisit,
 ];

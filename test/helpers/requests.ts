@@ -9,3 +9,11 @@ export const countBy = (values: (string | number)[]): Record<string, number> =>
 
 /** How many responses of each HTTP status: `{201: 1, 409: 49}`. */
 export const tally = (responses: Response[]): Record<number, number> => countBy(responses.map((r) => r.status));
+
+/** supertest parser for a download (`.buffer(true).parse(binary)`): the body as raw bytes. */
+export function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+}

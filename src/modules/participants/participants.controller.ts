@@ -37,6 +37,7 @@ import {
   ImportResultDto,
   ParticipantDto,
   ParticipantListQueryDto,
+  UpdateOwnBadgeDto,
   UpdateParticipantDto,
 } from './dto/participant.dto';
 import { MAX_IMPORT_LINES, ParticipantsImportService } from './participants-import.service';
@@ -81,6 +82,23 @@ export class ParticipantsController {
   @ApiNotFoundResponse({ description: 'NOT_FOUND: the caller has no badge in this event' })
   mine(@CurrentEvent() eventId: string, @CurrentUser() caller: AuthContext): Promise<ParticipantDto> {
     return this.participants.mine(eventId, caller.userId);
+  }
+
+  @Patch('me')
+  @EventRoles('participant', 'exposant')
+  @NO_STORE()
+  @ApiOperation({
+    summary: "The caller's own settings on their badge: share_contact_with_exhibitors",
+    description: 'Only the holder decides whether exhibitors who scan the badge see their email.',
+  })
+  @ApiOkResponse({ type: ParticipantDto })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: the caller has no badge in this event' })
+  updateMine(
+    @CurrentEvent() eventId: string,
+    @CurrentUser() caller: AuthContext,
+    @Body() dto: UpdateOwnBadgeDto,
+  ): Promise<ParticipantDto> {
+    return this.participants.updateMine(eventId, caller.userId, dto);
   }
 
   @Post()

@@ -21,6 +21,7 @@ import type {
   GeneratedQrDto,
   ParticipantDto,
   ParticipantListQueryDto,
+  UpdateOwnBadgeDto,
   UpdateParticipantDto,
 } from './dto/participant.dto';
 import { Participant } from './entities/participant.entity';
@@ -104,6 +105,20 @@ export class ParticipantsService implements OnModuleInit {
     const own = await this.ownBadge(eventId, userId);
     if (!own) throw notFound('Badge');
     return own;
+  }
+
+  /** `PATCH me/`: the holder's own settings on their badge. */
+  async updateMine(eventId: string, userId: string, dto: UpdateOwnBadgeDto): Promise<ParticipantDto> {
+    if (dto.share_contact_with_exhibitors !== undefined) {
+      const result = await this.dataSource
+        .getRepository(Participant)
+        .update(
+          { eventId, userId },
+          { shareContactWithExhibitors: dto.share_contact_with_exhibitors, updatedAt: new Date() },
+        );
+      if (!result.affected) throw notFound('Badge');
+    }
+    return this.mine(eventId, userId);
   }
 
   /** The user's own badge in the event with its QR, or null (the profile shows it). */
@@ -284,6 +299,7 @@ export class ParticipantsService implements OnModuleInit {
       allowed_rooms: p.allowedRooms,
       plan_file: p.planFile ? `/api/participants/${p.id}/plan/` : null,
       role: p.assignment.role,
+      share_contact_with_exhibitors: p.shareContactWithExhibitors,
       created_at: p.createdAt,
       updated_at: p.updatedAt,
     };

@@ -52,6 +52,14 @@ export class UpdateParticipantDto {
   allowed_rooms?: string[];
 }
 
+/** `PATCH /api/participants/me/`: what the holder of a badge decides for themselves. */
+export class UpdateOwnBadgeDto {
+  @ApiPropertyOptional({ description: 'Let exhibitors who scan this badge see your email' })
+  @IfPresent()
+  @IsBoolean()
+  share_contact_with_exhibitors?: boolean;
+}
+
 export const PARTICIPANT_ORDERING = ['badge_id', 'created_at', 'checked_in_at', 'last_name', 'email'] as const;
 
 export class ParticipantListQueryDto extends ScopedListQueryDto {
@@ -85,6 +93,8 @@ export class ParticipantDto {
   @ApiProperty({ type: String, nullable: true, description: 'URL of the exhibitor plan (PDF)' })
   plan_file: string | null;
   @ApiProperty({ enum: EVENT_ROLES }) role: EventRole;
+  @ApiProperty({ description: 'The holder lets exhibitors who scan the badge see their email (set by the holder)' })
+  share_contact_with_exhibitors: boolean;
   @ApiProperty() created_at: Date;
   @ApiProperty() updated_at: Date;
   @ApiPropertyOptional({

@@ -62,6 +62,10 @@ export class Participant extends BaseEntity {
   @Column({ type: 'uuid', nullable: true })
   currentRoomId: string | null;
 
+  /** The holder lets exhibitors who scan this badge see their email (set by the holder only). */
+  @Column({ type: 'boolean', default: false })
+  shareContactWithExhibitors: boolean;
+
   /** Exhibitor floor plan (PDF) under UPLOAD_DIR. */
   @Column({ type: 'varchar', length: 255, nullable: true })
   planFile: string | null;
