@@ -27,6 +27,7 @@ const NOTHING = {
   session_access: 0,
   annonces: 0,
   questions: 0,
+  leads: 0,
 };
 
 describe('seed:demo', () => {
@@ -66,6 +67,8 @@ describe('seed:demo', () => {
       // Two annonces per event and one scheduled in the running event; three questions in its live session.
       annonces: 7,
       questions: 3,
+      // Five leads of each event's exhibitor.
+      leads: 15,
     });
     const second = await seedDemo(t.db, { now, qrKey });
     assert.deepEqual(second.created, NOTHING);

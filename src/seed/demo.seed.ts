@@ -19,7 +19,7 @@ const ALLOW_PRODUCTION = '--allow-production';
 
 const counts = (c: DemoSeedCounts) =>
   `${c.events} events, ${c.users} users, ${c.assignments} event roles, ${c.rooms} rooms, ${c.sessions} sessions, ` +
-  `${c.participants} badges, ${c.session_access} atelier rights, ${c.annonces} annonces, ${c.questions} questions`;
+  `${c.participants} badges, ${c.session_access} atelier rights, ${c.annonces} annonces, ${c.questions} questions, ${c.leads} leads`;
 
 function report(result: DemoSeedResult, database: string): string {
   const emails = new Set(result.logins.map((l) => l.email));

@@ -132,6 +132,8 @@ export interface DemoSeedCounts {
   session_access: number;
   annonces: number;
   questions: number;
+  /** Exhibitor leads. */
+  leads: number;
 }
 
 export interface DemoSeedResult {
@@ -155,6 +157,7 @@ const zero = (): DemoSeedCounts => ({
   session_access: 0,
   annonces: 0,
   questions: 0,
+  leads: 0,
 });
 
 /** Visitors per event: password-less participant accounts (claimable by registering) that fill the lists. */
@@ -318,6 +321,7 @@ export async function seedDemo(
       await ensureAtelierAccess(manager, event.id, spec.key, replaced.has('atelier') ? restored : created);
       const organizer = users.get(`organisateur@${spec.key}.demo`) as User;
       await ensureAnnonces(manager, event, spec.key, organizer.id, now, created);
+      await ensureLeads(manager, event.id, spec.key, created);
       if (spec.key === 'event1') {
         await ensureQuestions(manager, event.id, spec.key, organizer.id, replaced.has('live') ? restored : created);
       }
@@ -737,6 +741,43 @@ async function ensureQuestions(
     await manager.query(
       'UPDATE questions SET upvotes = (SELECT count(*) FROM question_upvotes WHERE question_id = $1) WHERE id = $1',
       [questionId],
+    );
+  }
+}
+
+/** Leads of each event's exhibitor: the first visitors, the first two scanned twice. */
+export const DEMO_LEADS: readonly { visitor: number; scans: number; rating?: number; notes?: string }[] = [
+  { visitor: 1, scans: 2, rating: 5, notes: 'Wants a demo next week' },
+  { visitor: 2, scans: 2, rating: 3 },
+  { visitor: 3, scans: 1 },
+  { visitor: 4, scans: 1 },
+  { visitor: 5, scans: 1, notes: 'Send the brochure' },
+];
+
+async function ensureLeads(manager: EntityManager, eventId: string, key: DemoEventKey, counts: DemoSeedCounts) {
+  const exhibitor: { id: string }[] = await manager.query(
+    `SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id AND p.event_id = $1
+      JOIN user_event_assignments a ON a.event_id = $1 AND a.user_id = u.id AND a.role = 'exposant'
+     WHERE u.email = $2`,
+    [eventId, `exposant@${key}.demo`],
+  );
+  const exposantId = exhibitor[0]?.id;
+  if (!exposantId) return;
+  for (const lead of DEMO_LEADS) {
+    const inserted: { id: string }[] = await manager.query(
+      `INSERT INTO exposant_scans (event_id, exposant_user_id, participant_id, scan_count, notes, rating)
+       SELECT $1::uuid, $2::uuid, p.id, $4::int, $5::text, $6::smallint
+         FROM participants p JOIN users u ON u.id = p.user_id WHERE p.event_id = $1::uuid AND u.email = $3::text
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [eventId, exposantId, visitorEmail(key, lead.visitor), lead.scans, lead.notes ?? null, lead.rating ?? null],
+    );
+    const leadId = inserted[0]?.id;
+    if (!leadId) continue;
+    counts.leads += 1;
+    await manager.query(
+      `INSERT INTO exposant_scan_visits (event_id, scan_id, scanned_at)
+       SELECT $1, $2, now() - make_interval(mins => i * 20) FROM generate_series(1, $3::int) AS i`,
+      [eventId, leadId, lead.scans],
     );
   }
 }
