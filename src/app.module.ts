@@ -8,6 +8,7 @@ import { dataSourceOptions } from './database/data-source';
 import { AccessModule } from './modules/access/access.module';
 import { AnnoncesModule } from './modules/annonces/annonces.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
+import { AttendanceModule } from './modules/attendance/attendance.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
 import { ExposantScansModule } from './modules/exposant-scans/exposant-scans.module';
@@ -54,6 +55,7 @@ export class AppModule {
         StatsModule,
         AnnoncesModule,
         QuestionsModule,
+        AttendanceModule,
         HealthModule,
         RealtimeModule,
       ],

@@ -15,7 +15,7 @@ import { mapError } from '../common/errors/error-mapper';
 import { createValidationPipe } from '../common/http/validation.pipe';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { AttendanceRefused, AttendanceService } from '../modules/attendance/attendance.service';
+import { AttendanceService } from '../modules/attendance/attendance.service';
 import { AuthGuard } from '../modules/auth/auth.guard';
 import { SessionsService as AuthSessions } from '../modules/auth/sessions.service';
 import { RoomsService } from '../modules/rooms/rooms.service';
@@ -55,7 +55,7 @@ function socketError(error: unknown, log: Logger): SocketError {
   if (mapped.unexpected) log.error({ err: error }, 'Socket message failed');
   const out: SocketError = { code: mapped.body.code, message: mapped.body.detail };
   if (mapped.body.errors) out.errors = mapped.body.errors;
-  if (error instanceof AttendanceRefused) Object.assign(out, error.details);
+  if (error instanceof AppException && error.extra) Object.assign(out, error.extra);
   return out;
 }
 

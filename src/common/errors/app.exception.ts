@@ -30,6 +30,8 @@ export class AppException extends HttpException {
     detail: string,
     readonly errors?: FieldErrors,
     readonly headers?: Record<string, string>,
+    /** Figures that come with the code, added to the body (e.g. `seconds_until_start`). */
+    readonly extra?: Record<string, number>,
   ) {
     super(detail, status);
   }

@@ -7,4 +7,6 @@ export interface ErrorBody {
   detail: string;
   errors?: FieldErrors;
   request_id: string;
+  /** A few codes carry figures beside them (`seconds_until_start` with EVENT_NOT_STARTED...). */
+  [figure: string]: unknown;
 }

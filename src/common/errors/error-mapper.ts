@@ -116,6 +116,7 @@ export function mapError(error: unknown, requestId: string): MappedError {
   if (status === 503 && !headers['Retry-After']) headers['Retry-After'] = '5';
   const body: ErrorBody = { status_code: status, code, detail, request_id: requestId };
   if (errors) body.errors = errors;
+  if (error instanceof AppException && error.extra) Object.assign(body, error.extra);
   return { status, body, headers, unexpected };
 }
 

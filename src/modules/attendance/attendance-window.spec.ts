@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { windowRefusal } from './attendance-window';
+import { eventWindowRefusal, windowRefusal } from './attendance-window';
 
 const session = (status = 'scheduled') => ({
   status,
@@ -29,5 +29,23 @@ describe('session attendance window', () => {
 
   it('refuses a cancelled session even while its slot runs', () => {
     assert.equal(windowRefusal(session('cancelled'), new Date('2026-12-02T10:30:00Z'))?.code, 'SESSION_CANCELLED');
+  });
+});
+
+describe('event attendance window', () => {
+  const event = (isCancelled = false) => ({
+    isCancelled,
+    startDate: new Date('2026-12-02T08:00:00Z'),
+    endDate: new Date('2026-12-03T18:00:00Z'),
+  });
+
+  it('names the event in its codes and keeps the figures', () => {
+    const before = eventWindowRefusal(event(), new Date('2026-12-02T07:00:00Z'));
+    assert.equal(before?.code, 'EVENT_NOT_STARTED');
+    assert.equal(before?.seconds_until_start, 3600);
+    assert.equal(before?.message, 'This event has not started yet');
+    assert.equal(eventWindowRefusal(event(), new Date('2026-12-03T18:00:01Z'))?.code, 'EVENT_ENDED');
+    assert.equal(eventWindowRefusal(event(true), new Date('2026-12-02T12:00:00Z'))?.code, 'EVENT_CANCELLED');
+    assert.equal(eventWindowRefusal(event(), new Date('2026-12-02T12:00:00Z')), null);
   });
 });

@@ -1,6 +1,6 @@
 /** Why a participant may not mark themselves present in a session now, or null when they may. */
 export interface WindowRefusal {
-  code: 'SESSION_CANCELLED' | 'SESSION_NOT_STARTED' | 'SESSION_ENDED';
+  code: string;
   message: string;
   seconds_until_start?: number;
   seconds_since_end?: number;
@@ -26,4 +26,21 @@ export function windowRefusal(session: SessionWindow, now: Date): WindowRefusal 
   const sinceEnd = Math.floor((now.getTime() - session.endTime.getTime()) / 1000);
   if (sinceEnd > 0) return { code: 'SESSION_ENDED', message: 'This session has ended', seconds_since_end: sinceEnd };
   return null;
+}
+
+export interface EventWindow {
+  isCancelled: boolean;
+  startDate: Date;
+  endDate: Date;
+}
+
+/** The same rule for the event as a whole: from its start date to its end date. */
+export function eventWindowRefusal(event: EventWindow, now: Date): WindowRefusal | null {
+  const refusal = windowRefusal(
+    { status: event.isCancelled ? 'cancelled' : 'scheduled', startTime: event.startDate, endTime: event.endDate },
+    now,
+  );
+  if (!refusal) return null;
+  const code = refusal.code.replace('SESSION_', 'EVENT_');
+  return { ...refusal, code, message: refusal.message.replace('session', 'event') };
 }

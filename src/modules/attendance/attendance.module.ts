@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AttendanceController } from './attendance.controller';
 import { AttendanceService } from './attendance.service';
 
-@Module({ providers: [AttendanceService], exports: [AttendanceService] })
+@Module({ controllers: [AttendanceController], providers: [AttendanceService], exports: [AttendanceService] })
 export class AttendanceModule {}

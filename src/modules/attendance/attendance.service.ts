@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppException, notFound } from '../../common/errors/app.exception';
 import { DomainEvents } from '../../common/events/domain-events';
-import { windowRefusal } from './attendance-window';
+import { eventWindowRefusal, windowRefusal } from './attendance-window';
 import type { AttendanceMethod } from './entities/attendance.entity';
 
 export interface AttendanceRecord {
@@ -27,20 +27,8 @@ export interface SelfMark {
   longitude?: number;
 }
 
-/** A refusal with figures beside the code (seconds until the start, since the end). */
-export class AttendanceRefused extends AppException {
-  constructor(
-    status: HttpStatus,
-    code: string,
-    message: string,
-    readonly details: Record<string, number> = {},
-  ) {
-    super(status, code, message);
-  }
-}
-
-const refused = (status: HttpStatus, code: string, message: string, details?: Record<string, number>) =>
-  new AttendanceRefused(status, code, message, details);
+const refused = (status: HttpStatus, code: string, message: string, figures?: Record<string, number>) =>
+  new AppException(status, code, message, undefined, undefined, figures);
 
 /**
  * The attendance ledger (table `attendances`): one record per participant and event, one per participant and
@@ -121,6 +109,75 @@ export class AttendanceService {
       created,
     });
     return { attendance, created };
+  }
+
+  /**
+   * `POST /api/events/{id}/attend/`: a participant marks themselves present at the event while it runs. The first
+   * record wins (a door check-in may have made it already); a repeat answers it.
+   */
+  async attendEvent(eventId: string, userId: string, now = new Date()): Promise<AttendanceRecord> {
+    const rows: { is_cancelled: boolean; start_date: Date; end_date: Date; participant_id: string | null }[] =
+      await this.dataSource.query(
+        `SELECT e.is_cancelled, e.start_date, e.end_date, p.id AS participant_id
+           FROM events e LEFT JOIN participants p ON p.event_id = e.id AND p.user_id = $2 WHERE e.id = $1`,
+        [eventId, userId],
+      );
+    const ctx = rows[0];
+    if (!ctx) throw notFound('Event');
+    if (!ctx.participant_id) {
+      throw refused(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
+    }
+    const window = eventWindowRefusal(
+      { isCancelled: ctx.is_cancelled, startDate: ctx.start_date, endDate: ctx.end_date },
+      now,
+    );
+    if (window) {
+      const { code, message, ...figures } = window;
+      throw refused(HttpStatus.CONFLICT, code, message, figures);
+    }
+    const inserted: AttendanceRecord[] = await this.dataSource.query(
+      `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at)
+       VALUES ($1, $2, NULL, 'self', $3)
+       ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL DO NOTHING RETURNING ${RECORD}`,
+      [eventId, ctx.participant_id, now],
+    );
+    const record = inserted[0] ?? (await this.eventRecord(eventId, ctx.participant_id));
+    if (inserted[0]) {
+      void this.events.publish('attendance.marked', {
+        eventId,
+        attendanceId: record.id,
+        sessionId: null,
+        participantId: ctx.participant_id,
+        userId,
+        method: record.method,
+        attendedAt: record.attended_at,
+        created: true,
+      });
+    }
+    return record;
+  }
+
+  /** `GET /api/events/{id}/check-attendance/`: the caller's own event attendance. */
+  async checkEvent(
+    eventId: string,
+    userId: string,
+  ): Promise<{ attended: boolean; attended_at: string | null; method: AttendanceMethod | null }> {
+    const rows: AttendanceRecord[] = await this.dataSource.query(
+      `SELECT ${RECORD} FROM attendances a
+        WHERE a.event_id = $1 AND a.session_id IS NULL
+          AND a.participant_id = (SELECT id FROM participants WHERE event_id = $1 AND user_id = $2)`,
+      [eventId, userId],
+    );
+    const record = rows[0];
+    return { attended: !!record, attended_at: record?.attended_at ?? null, method: record?.method ?? null };
+  }
+
+  private async eventRecord(eventId: string, participantId: string): Promise<AttendanceRecord> {
+    const rows: AttendanceRecord[] = await this.dataSource.query(
+      `SELECT ${RECORD} FROM attendances WHERE event_id = $1 AND participant_id = $2 AND session_id IS NULL`,
+      [eventId, participantId],
+    );
+    return rows[0] as AttendanceRecord;
   }
 
   async sessionStats(eventId: string, sessionId: string): Promise<SessionAttendanceStats> {

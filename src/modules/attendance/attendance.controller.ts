@@ -1,0 +1,69 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthContext } from '../../common/auth/auth-context';
+import { CurrentEvent, CurrentUser, EventRoles } from '../../common/auth/auth.decorators';
+import { EVENT_ROLES } from '../../common/auth/event-role';
+import { assertTokenEvent } from '../../common/auth/event-scope';
+import { IdParam } from '../../common/http/id-param';
+import { AttendanceService, type AttendanceRecord } from './attendance.service';
+import { AttendanceRecordDto, AttendSessionDto, CheckAttendanceDto } from './dto/attend.dto';
+
+const NO_BADGE = 'NOT_A_PARTICIPANT: the caller has no badge in this event';
+
+/** Self attendance within the time windows (PRODUCT.md, "Attendance"). Codes, manual marking, exports: issue 7. */
+@ApiTags('attendance')
+@Controller()
+export class AttendanceController {
+  constructor(private readonly attendance: AttendanceService) {}
+
+  @Post('events/:id/attend')
+  @EventRoles('participant')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Mark yourself present at the event while it runs; a repeat answers the first record',
+    description:
+      'Refusals carry figures: EVENT_NOT_STARTED with seconds_until_start, EVENT_ENDED with seconds_since_end.',
+  })
+  @ApiOkResponse({ type: AttendanceRecordDto })
+  @ApiForbiddenResponse({ description: NO_BADGE })
+  @ApiConflictResponse({ description: 'EVENT_NOT_STARTED, EVENT_ENDED, EVENT_CANCELLED' })
+  attendEvent(
+    @CurrentEvent() eventId: string,
+    @IdParam() id: string,
+    @CurrentUser() caller: AuthContext,
+  ): Promise<AttendanceRecord> {
+    assertTokenEvent(id, eventId);
+    return this.attendance.attendEvent(eventId, caller.userId);
+  }
+
+  @Get('events/:id/check-attendance')
+  @EventRoles(...EVENT_ROLES)
+  @ApiOperation({ summary: 'Your own attendance at the event' })
+  @ApiOkResponse({ type: CheckAttendanceDto })
+  checkEvent(@CurrentEvent() eventId: string, @IdParam() id: string, @CurrentUser() caller: AuthContext) {
+    assertTokenEvent(id, eventId);
+    return this.attendance.checkEvent(eventId, caller.userId);
+  }
+
+  @Post('sessions/:id/attend')
+  @EventRoles('participant')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Mark yourself present in a session while it runs (paid ateliers: with a right); a repeat answers it',
+    description:
+      'Refusals: SESSION_NOT_STARTED (seconds_until_start), SESSION_ENDED (seconds_since_end), SESSION_CANCELLED, ' +
+      'PAYMENT_REQUIRED, and CODE_NOT_OPEN for a code while no code attendance is open.',
+  })
+  @ApiOkResponse({ type: AttendanceRecordDto })
+  @ApiForbiddenResponse({ description: `${NO_BADGE}; PAYMENT_REQUIRED` })
+  @ApiConflictResponse({ description: 'SESSION_NOT_STARTED, SESSION_ENDED, SESSION_CANCELLED, CODE_NOT_OPEN' })
+  async attendSession(
+    @CurrentEvent() eventId: string,
+    @IdParam() sessionId: string,
+    @Body() dto: AttendSessionDto,
+    @CurrentUser() caller: AuthContext,
+  ): Promise<AttendanceRecord> {
+    const { attendance } = await this.attendance.markSelf(eventId, caller.userId, { sessionId, ...dto });
+    return attendance;
+  }
+}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EventRole } from '../src/common/auth/event-role';
+import { expectError, expectValidation } from './helpers/assertions';
+import {
+  bearer,
+  countRows,
+  createMember,
+  createRoom,
+  createSession,
+  createWorld,
+  type World,
+} from './helpers/factories';
+import { fire, tally } from './helpers/requests';
+import { bootTestApp, type TestApp } from './helpers/test-app';
+
+/*
+ * Self attendance in the time windows (API.md, Events `attend/` and `check-attendance/`, Sessions `attend/`): the
+ * clocks are controlled by creating events and sessions before, around and after now.
+ */
+
+const HOUR = 3_600_000;
+const NOT_PARTICIPANT: EventRole[] = ['organisateur', 'gestionnaire_des_salles', 'controlleur_des_badges', 'exposant'];
+
+describe('self attendance', () => {
+  let t: TestApp;
+  let w: World;
+
+  before(async () => {
+    t = await bootTestApp();
+    w = await createWorld(t);
+  });
+  after(() => t.close());
+
+  const attend = (eventId: string, token: string) => t.http.post(`/api/events/${eventId}/attend/`).set(bearer(token));
+  const rows = (eventId: string) => countRows(t, 'attendances', 'event_id = $1 AND session_id IS NULL', [eventId]);
+
+  describe('the event', () => {
+    it('during the event: 200 with a self record; a repeat answers the same record; check-attendance says so', async () => {
+      const m = await createMember(t, w.event.id);
+      const check = () => t.http.get(`/api/events/${w.event.id}/check-attendance/`).set(bearer(m.token));
+      assert.deepEqual((await check()).body, { attended: false, attended_at: null, method: null });
+      const first = await attend(w.event.id, m.token);
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.body.method, 'self');
+      assert.equal(first.body.session_id, null);
+      const again = await attend(w.event.id, m.token);
+      assert.deepEqual(again.body, first.body);
+      assert.deepEqual((await check()).body, {
+        attended: true,
+        attended_at: first.body.attended_at,
+        method: 'self',
+      });
+    });
+
+    it('a door check-in came first: the first record wins and is answered', async () => {
+      const m = await createMember(t, w.event.id);
+      const door = await t.http
+        .post('/api/participants/scan/')
+        .set(bearer(w.tokens.organisateur))
+        .send({ qr_data: m.qr });
+      assert.equal(door.body.status, 'granted');
+      const res = await attend(w.event.id, m.token);
+      assert.equal(res.body.method, 'door_scan');
+    });
+
+    it('before the start: 409 EVENT_NOT_STARTED with the seconds to wait; nothing written', async () => {
+      const later = await createWorld(t, {
+        startDate: new Date(Date.now() + 2 * HOUR),
+        endDate: new Date(Date.now() + 5 * HOUR),
+      });
+      const m = await createMember(t, later.event.id);
+      const res = await attend(later.event.id, m.token);
+      assert.equal(res.status, 409);
+      assert.equal(res.body.code, 'EVENT_NOT_STARTED');
+      assert.ok(res.body.seconds_until_start > 7000 && res.body.seconds_until_start <= 7200, res.text);
+      assert.equal(await rows(later.event.id), 0);
+    });
+
+    it('after the end: 409 EVENT_ENDED with the seconds since; a cancelled event: EVENT_CANCELLED', async () => {
+      const past = await createWorld(t, {
+        startDate: new Date(Date.now() - 5 * HOUR),
+        endDate: new Date(Date.now() - HOUR),
+      });
+      const m = await createMember(t, past.event.id);
+      const res = await attend(past.event.id, m.token);
+      assert.equal(res.body.code, 'EVENT_ENDED');
+      assert.ok(res.body.seconds_since_end >= 3600, res.text);
+      const cancelled = await createWorld(t, { isCancelled: true });
+      const c = await createMember(t, cancelled.event.id);
+      assert.equal((await attend(cancelled.event.id, c.token)).body.code, 'EVENT_CANCELLED');
+      assert.equal((await rows(past.event.id)) + (await rows(cancelled.event.id)), 0);
+    });
+
+    for (const role of NOT_PARTICIPANT) {
+      it(`${role} is refused (403)`, async () => {
+        expectError(await attend(w.event.id, w.tokens[role]), 403, 'FORBIDDEN');
+      });
+    }
+
+    it('a participant without a badge: 403 NOT_A_PARTICIPANT; another event in the path: refused', async () => {
+      expectError(await attend(w.event.id, w.tokens.participant), 403, 'NOT_A_PARTICIPANT');
+      const other = await createWorld(t);
+      const m = await createMember(t, w.event.id);
+      const res = await attend(other.event.id, m.token);
+      assert.ok([403, 404].includes(res.status), res.text);
+      assert.equal(await rows(other.event.id), 0);
+    });
+
+    it('50 parallel attends by one participant write one record', async () => {
+      const m = await createMember(t, w.event.id);
+      const responses = await Promise.all(Array.from({ length: 50 }, () => fire(attend(w.event.id, m.token))));
+      assert.deepEqual(tally(responses), { 200: 50 });
+      assert.equal(new Set(responses.map((r) => r.body.id)).size, 1);
+      assert.equal(
+        await countRows(t, 'attendances', 'participant_id = $1 AND session_id IS NULL', [m.participant.id]),
+        1,
+      );
+    });
+  });
+
+  describe('a session', () => {
+    const session = async (startInHours: number, durationHours = 1) =>
+      createSession(t, w.event.id, await createRoom(t, w.event.id), {
+        start: new Date(Date.now() + startInHours * HOUR),
+        end: new Date(Date.now() + (startInHours + durationHours) * HOUR),
+      });
+    const attendSession = (id: string, token: string, body: object = {}) =>
+      t.http.post(`/api/sessions/${id}/attend/`).set(bearer(token)).send(body);
+
+    it('before, during and after the session', async () => {
+      const m = await createMember(t, w.event.id);
+      const soon = await attendSession(await session(1), m.token);
+      assert.equal(soon.body.code, 'SESSION_NOT_STARTED');
+      assert.ok(soon.body.seconds_until_start > 3500, soon.text);
+      const running = await session(-0.5);
+      const ok = await attendSession(running, m.token, { latitude: 36.75, longitude: 3.06 });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.method, 'self');
+      assert.equal(ok.body.session_id, running);
+      assert.deepEqual((await attendSession(running, m.token)).body, ok.body);
+      const over = await attendSession(await session(-3), m.token);
+      assert.equal(over.body.code, 'SESSION_ENDED');
+      assert.ok(over.body.seconds_since_end >= 7000, over.text);
+    });
+
+    it('refuses a code while none is open, bad input, and other roles', async () => {
+      const m = await createMember(t, w.event.id);
+      const running = await session(-0.5);
+      expectError(await attendSession(running, m.token, { code: 'ABC123' }), 409, 'CODE_NOT_OPEN');
+      expectValidation(await attendSession(running, m.token, { latitude: 123 }), 'latitude');
+      expectValidation(await attendSession(running, m.token, { extra: 1 }), 'extra');
+      expectError(await attendSession(running, w.tokens.controlleur_des_badges), 403, 'FORBIDDEN');
+      assert.equal(await countRows(t, 'attendances', 'session_id = $1', [running]), 0);
+    });
+  });
+});
