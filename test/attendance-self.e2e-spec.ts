@@ -154,4 +154,88 @@ describe('self attendance', () => {
       assert.equal(await countRows(t, 'attendances', 'session_id = $1', [running]), 0);
     });
   });
+
+  describe('the ledger: manual marking, listing, removal with a reason', () => {
+    const attendees = (token: string, query = '') =>
+      t.http.get(`/api/events/${w.event.id}/attendees/${query}`).set(bearer(token));
+    const mark = (token: string, body: object) =>
+      t.http.post(`/api/events/${w.event.id}/attendees/`).set(bearer(token)).send(body);
+
+    for (const role of ['organisateur', 'gestionnaire_des_salles'] as EventRole[]) {
+      it(`${role} marks someone present: 201 manual with who; again: 200 the same record`, async () => {
+        const m = await createMember(t, w.event.id);
+        const first = await mark(w.tokens[role], { participant_id: m.participant.id, note: 'Lost badge' });
+        assert.equal(first.status, 201, first.text);
+        assert.equal(first.body.method, 'manual');
+        assert.equal(first.body.marked_by, w.users[role].id);
+        assert.match(first.body.marked_by_name, new RegExp(`^${role} `));
+        assert.equal(first.body.note, 'Lost badge');
+        const again = await mark(w.tokens[role], { participant_id: m.participant.id });
+        assert.equal(again.status, 200);
+        assert.equal(again.body.id, first.body.id);
+        const listed = await attendees(w.tokens[role], '?method=manual&page_size=100');
+        assert.ok((listed.body.results as { id: string }[]).some((a) => a.id === first.body.id));
+      });
+    }
+
+    for (const role of ['controlleur_des_badges', 'exposant', 'participant'] as EventRole[]) {
+      it(`${role} neither marks nor lists (403), nothing written`, async () => {
+        const m = await createMember(t, w.event.id);
+        expectError(await mark(w.tokens[role], { participant_id: m.participant.id }), 403, 'FORBIDDEN');
+        expectError(await attendees(w.tokens[role]), 403, 'FORBIDDEN');
+        assert.equal(await countRows(t, 'attendances', 'participant_id = $1', [m.participant.id]), 0);
+      });
+    }
+
+    it('marks a session, and refuses badges or sessions of another event', async () => {
+      const m = await createMember(t, w.event.id);
+      const s = await createSession(t, w.event.id, await createRoom(t, w.event.id));
+      const res = await mark(w.tokens.organisateur, { participant_id: m.participant.id, session_id: s });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.session, s);
+      const list = await t.http.get(`/api/sessions/${s}/attendees/`).set(bearer(w.tokens.controlleur_des_badges));
+      assert.deepEqual(
+        (list.body.results as { id: string }[]).map((a) => a.id),
+        [res.body.id],
+      );
+      const other = await createWorld(t);
+      const stranger = await createMember(t, other.event.id);
+      expectValidation(
+        await mark(w.tokens.organisateur, { participant_id: stranger.participant.id }),
+        'participant_id',
+      );
+      const foreignSession = await createSession(t, other.event.id, await createRoom(t, other.event.id));
+      expectValidation(
+        await mark(w.tokens.organisateur, { participant_id: m.participant.id, session_id: foreignSession }),
+        'session_id',
+      );
+      expectError(
+        await t.http.get(`/api/sessions/${foreignSession}/attendees/`).set(bearer(w.tokens.organisateur)),
+        404,
+        'NOT_FOUND',
+      );
+    });
+
+    it('removal needs a reason, is for organisateurs, and leaves an audit row', async () => {
+      const m = await createMember(t, w.event.id);
+      const id = (await mark(w.tokens.gestionnaire_des_salles, { participant_id: m.participant.id })).body.id as string;
+      const del = (token: string, body: object) =>
+        t.http.delete(`/api/events/${w.event.id}/attendees/${id}/`).set(bearer(token)).send(body);
+      expectValidation(await del(w.tokens.organisateur, {}), 'reason');
+      expectError(await del(w.tokens.gestionnaire_des_salles, { reason: 'x' }), 403, 'FORBIDDEN');
+      assert.equal(await countRows(t, 'attendances', 'id = $1', [id]), 1);
+      assert.equal((await del(w.tokens.organisateur, { reason: 'Marked by mistake' })).status, 204);
+      assert.equal(await countRows(t, 'attendances', 'id = $1', [id]), 0);
+      const [audit] = await t.db.query(
+        'SELECT reason, removed_by_id, method FROM attendance_removals WHERE attendance_id = $1',
+        [id],
+      );
+      assert.deepEqual(audit, {
+        reason: 'Marked by mistake',
+        removed_by_id: w.users.organisateur.id,
+        method: 'manual',
+      });
+      expectError(await del(w.tokens.organisateur, { reason: 'again' }), 404, 'NOT_FOUND');
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { RoomAccessLog } from '../modules/access/entities/room-access-log.entity
 import { AnnonceRead } from '../modules/annonces/entities/annonce-read.entity';
 import { Annonce } from '../modules/annonces/entities/annonce.entity';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
+import { AttendanceRemoval } from '../modules/attendance/entities/attendance-removal.entity';
 import { Attendance } from '../modules/attendance/entities/attendance.entity';
 import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
@@ -37,6 +38,7 @@ export const ENTITIES = [
   RoomAccessLog,
   AccessConflict,
   Attendance,
+  AttendanceRemoval,
   Annonce,
   AnnonceRead,
   Question,

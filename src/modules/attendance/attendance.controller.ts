@@ -1,12 +1,32 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { CurrentEvent, CurrentUser, EventRoles } from '../../common/auth/auth.decorators';
 import { EVENT_ROLES } from '../../common/auth/event-role';
 import { assertTokenEvent } from '../../common/auth/event-scope';
 import { IdParam } from '../../common/http/id-param';
+import { ApiPage, type Page } from '../../common/pagination/api-page';
 import { AttendanceService, type AttendanceRecord } from './attendance.service';
-import { AttendanceRecordDto, AttendSessionDto, CheckAttendanceDto } from './dto/attend.dto';
+import {
+  AttendanceRecordDto,
+  AttendeeDto,
+  AttendeesQueryDto,
+  AttendSessionDto,
+  CheckAttendanceDto,
+  ManualAttendanceDto,
+  RemoveAttendanceDto,
+} from './dto/attend.dto';
 
 const NO_BADGE = 'NOT_A_PARTICIPANT: the caller has no badge in this event';
 
@@ -65,5 +85,69 @@ export class AttendanceController {
   ): Promise<AttendanceRecord> {
     const { attendance } = await this.attendance.markSelf(eventId, caller.userId, { sessionId, ...dto });
     return attendance;
+  }
+
+  @Get('events/:id/attendees')
+  @EventRoles('organisateur', 'gestionnaire_des_salles')
+  @ApiOperation({ summary: 'The attendance ledger of the event, newest first; filters method, session' })
+  @ApiPage(AttendeeDto)
+  attendees(
+    @CurrentEvent() eventId: string,
+    @IdParam() id: string,
+    @Query() query: AttendeesQueryDto,
+    @Req() request: FastifyRequest,
+  ): Promise<Page<AttendeeDto>> {
+    assertTokenEvent(id, eventId);
+    return this.attendance.attendees(eventId, query, request);
+  }
+
+  @Post('events/:id/attendees')
+  @EventRoles('organisateur', 'gestionnaire_des_salles')
+  @ApiOperation({ summary: 'Mark someone present (method manual, marked_by you); already present → 200 that record' })
+  @ApiCreatedResponse({ type: AttendeeDto })
+  @ApiOkResponse({ type: AttendeeDto, description: 'Already present: the existing record' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: participant_id or session_id not of this event' })
+  async markManual(
+    @CurrentEvent() eventId: string,
+    @IdParam() id: string,
+    @Body() dto: ManualAttendanceDto,
+    @CurrentUser() caller: AuthContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AttendeeDto> {
+    assertTokenEvent(id, eventId);
+    const { attendee, created } = await this.attendance.markManual(eventId, dto, caller);
+    reply.status(created ? 201 : 200);
+    return attendee;
+  }
+
+  @Delete('events/:id/attendees/:attendanceId')
+  @EventRoles('organisateur')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove an attendance record; the reason and the record go to the audit log' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: no such record in the event of the token' })
+  remove(
+    @CurrentEvent() eventId: string,
+    @IdParam() id: string,
+    @IdParam('attendanceId') attendanceId: string,
+    @Body() dto: RemoveAttendanceDto,
+    @CurrentUser() caller: AuthContext,
+  ): Promise<void> {
+    assertTokenEvent(id, eventId);
+    return this.attendance.remove(eventId, attendanceId, dto.reason, caller);
+  }
+
+  @Get('sessions/:id/attendees')
+  @EventRoles('organisateur', 'gestionnaire_des_salles', 'controlleur_des_badges')
+  @ApiOperation({ summary: 'The attendance of a session; filter method' })
+  @ApiPage(AttendeeDto)
+  async sessionAttendees(
+    @CurrentEvent() eventId: string,
+    @IdParam() sessionId: string,
+    @Query() query: AttendeesQueryDto,
+    @Req() request: FastifyRequest,
+  ): Promise<Page<AttendeeDto>> {
+    await this.attendance.assertSession(eventId, sessionId);
+    return this.attendance.attendees(eventId, query, request, sessionId);
   }
 }

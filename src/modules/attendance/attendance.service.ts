@@ -1,9 +1,13 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AppException, notFound } from '../../common/errors/app.exception';
+import type { FastifyRequest } from 'fastify';
+import type { AuthContext } from '../../common/auth/auth-context';
+import { AppException, notFound, validationFailed } from '../../common/errors/app.exception';
+import { pageWindow, toPage, type Page } from '../../common/pagination/pagination';
 import { DomainEvents } from '../../common/events/domain-events';
 import { eventWindowRefusal, windowRefusal } from './attendance-window';
+import type { AttendeeDto, AttendeesQueryDto, ManualAttendanceDto } from './dto/attend.dto';
 import type { AttendanceMethod } from './entities/attendance.entity';
 
 export interface AttendanceRecord {
@@ -180,6 +184,94 @@ export class AttendanceService {
     return rows[0] as AttendanceRecord;
   }
 
+  /** The ledger of the event (or of one session), newest first. */
+  async attendees(
+    eventId: string,
+    query: AttendeesQueryDto,
+    request: FastifyRequest,
+    sessionId: string | null = query.session ?? null,
+  ): Promise<Page<AttendeeDto>> {
+    const window = pageWindow(query);
+    const where = `a.event_id = $1 AND ($2::text IS NULL OR a.method = $2) AND ($3::uuid IS NULL OR a.session_id = $3)`;
+    const params = [eventId, query.method ?? null, sessionId];
+    const [rows, count]: [AttendeeDto[], { n: number }[]] = await Promise.all([
+      this.dataSource.query(`${ATTENDEE} WHERE ${where} ORDER BY a.attended_at DESC, a.id LIMIT $4 OFFSET $5`, [
+        ...params,
+        window.pageSize,
+        window.offset,
+      ]),
+      this.dataSource.query(`SELECT count(*)::int AS n FROM attendances a WHERE ${where}`, params),
+    ]);
+    return toPage(request, window, count[0]?.n ?? 0, rows);
+  }
+
+  async assertSession(eventId: string, sessionId: string): Promise<void> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM sessions WHERE id = $1 AND event_id = $2', [
+      sessionId,
+      eventId,
+    ]);
+    if (rows.length === 0) throw notFound('Session');
+  }
+
+  /** Staff mark someone present: 201 with a new manual record, or 200 with the record that was already there. */
+  async markManual(
+    eventId: string,
+    dto: ManualAttendanceDto,
+    caller: AuthContext,
+  ): Promise<{ attendee: AttendeeDto; created: boolean }> {
+    const found: { participant: boolean; session: boolean; user_id: string | null }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM participants WHERE id = $2 AND event_id = $1) AS participant,
+              ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = $3 AND event_id = $1)) AS session,
+              (SELECT user_id FROM participants WHERE id = $2 AND event_id = $1) AS user_id`,
+      [eventId, dto.participant_id, dto.session_id ?? null],
+    );
+    const errors: Record<string, string[]> = {};
+    if (!found[0]?.participant) errors.participant_id = ['Must be a badge of this event'];
+    if (!found[0]?.session) errors.session_id = ['Must be a session of this event'];
+    if (Object.keys(errors).length > 0) throw validationFailed(errors);
+    const conflictTarget = dto.session_id
+      ? '(event_id, participant_id, session_id) WHERE session_id IS NOT NULL'
+      : '(event_id, participant_id) WHERE session_id IS NULL';
+    const inserted: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO attendances (event_id, participant_id, session_id, method, marked_by_id, attended_at, note)
+       VALUES ($1, $2, $3, 'manual', $4, now(), $5) ON CONFLICT ${conflictTarget} DO NOTHING RETURNING id`,
+      [eventId, dto.participant_id, dto.session_id ?? null, caller.userId, dto.note ?? null],
+    );
+    const rows: AttendeeDto[] = await this.dataSource.query(
+      `${ATTENDEE} WHERE a.event_id = $1 AND a.participant_id = $2 AND a.session_id IS NOT DISTINCT FROM $3::uuid`,
+      [eventId, dto.participant_id, dto.session_id ?? null],
+    );
+    const attendee = rows[0] as AttendeeDto;
+    if (inserted[0]) {
+      void this.events.publish('attendance.marked', {
+        eventId,
+        attendanceId: attendee.id,
+        sessionId: attendee.session,
+        participantId: attendee.participant,
+        userId: found[0]?.user_id as string,
+        method: 'manual',
+        attendedAt: attendee.attended_at,
+        created: true,
+      });
+    }
+    return { attendee, created: inserted.length > 0 };
+  }
+
+  /** Removes a record; what it was, who removed it and why go to the audit log, in the same transaction. */
+  async remove(eventId: string, id: string, reason: string, caller: AuthContext): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const removed: unknown[] = await manager.query(
+        `WITH gone AS (DELETE FROM attendances WHERE id = $1 AND event_id = $2 RETURNING *)
+         INSERT INTO attendance_removals (event_id, attendance_id, participant_id, session_id, method, attended_at,
+                                          marked_by_id, removed_by_id, reason)
+         SELECT event_id, id, participant_id, session_id, method, attended_at, marked_by_id, $3, $4 FROM gone
+         RETURNING id`,
+        [id, eventId, caller.userId, reason],
+      );
+      if (removed.length === 0) throw notFound('Attendance');
+    });
+  }
+
   async sessionStats(eventId: string, sessionId: string): Promise<SessionAttendanceStats> {
     const rows: { method: AttendanceMethod | null; n: number }[] = await this.dataSource.query(
       `SELECT a.method, count(a.id)::int AS n
@@ -198,6 +290,15 @@ export class AttendanceService {
     };
   }
 }
+
+const ATTENDEE = `SELECT a.id, a.participant_id AS participant,
+       trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, '')) AS participant_name,
+       a.session_id AS session, a.method, a.marked_by_id AS marked_by,
+       nullif(trim(coalesce(m.first_name, '') || ' ' || coalesce(m.last_name, '')), '') AS marked_by_name,
+       to_char(a.attended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS attended_at,
+       a.latitude::float8 AS latitude, a.longitude::float8 AS longitude, a.note
+  FROM attendances a JOIN participants p ON p.id = a.participant_id JOIN users u ON u.id = p.user_id
+  LEFT JOIN users m ON m.id = a.marked_by_id`;
 
 const RECORD = `id, session_id, participant_id, method,
   to_char(attended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS attended_at`;

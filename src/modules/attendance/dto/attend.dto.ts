@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsLatitude, IsLongitude, IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsLatitude, IsLongitude, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { ListQueryDto } from '../../../common/pagination/pagination';
 import { ATTENDANCE_METHODS, type AttendanceMethod } from '../entities/attendance.entity';
 
 /** `POST /api/sessions/{id}/attend/`. */
@@ -33,4 +34,56 @@ export class CheckAttendanceDto {
   @ApiProperty() attended: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) attended_at: string | null;
   @ApiProperty({ enum: ATTENDANCE_METHODS, nullable: true }) method: AttendanceMethod | null;
+}
+
+/** `POST /api/events/{id}/attendees/`: staff mark someone present. */
+export class ManualAttendanceDto {
+  @ApiProperty({ format: 'uuid', description: 'A badge of the event' })
+  @IsUUID('all')
+  participant_id: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'A session of the event; absent: the event itself' })
+  @IsOptional()
+  @IsUUID('all')
+  session_id?: string;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  note?: string;
+}
+
+/** `DELETE /api/events/{id}/attendees/{attendance_id}/`: the reason goes to the audit log. */
+export class RemoveAttendanceDto {
+  @ApiProperty({ minLength: 1, maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  reason: string;
+}
+
+export class AttendeesQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: ATTENDANCE_METHODS })
+  @IsOptional()
+  @IsIn(ATTENDANCE_METHODS)
+  method?: AttendanceMethod;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only this session (the event-level records have none)' })
+  @IsOptional()
+  @IsUUID('all')
+  session?: string;
+}
+
+export class AttendeeDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) participant: string;
+  @ApiProperty() participant_name: string;
+  @ApiProperty({ format: 'uuid', nullable: true }) session: string | null;
+  @ApiProperty({ enum: ATTENDANCE_METHODS }) method: AttendanceMethod;
+  @ApiProperty({ format: 'uuid', nullable: true }) marked_by: string | null;
+  @ApiProperty({ nullable: true }) marked_by_name: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) attended_at: string;
+  @ApiProperty({ type: Number, nullable: true }) latitude: number | null;
+  @ApiProperty({ type: Number, nullable: true }) longitude: number | null;
+  @ApiProperty({ nullable: true }) note: string | null;
 }

@@ -57,6 +57,10 @@ export class Attendance {
   @Column({ type: 'numeric', precision: 9, scale: 6, nullable: true })
   longitude: string | null;
 
+  /** Why staff marked it (manual marking). */
+  @Column({ type: 'text', nullable: true })
+  note: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }
