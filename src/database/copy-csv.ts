@@ -26,13 +26,17 @@ export function csvTime(expr: string): string {
 }
 
 /**
- * Streams the rows of `select` as CSV, UTF-8 with a BOM and a header row of its column names: PostgreSQL's
+ * Streams the rows of `select` as CSV, UTF-8 (with a BOM unless told otherwise) and a header row of its column names: PostgreSQL's
  * `COPY ... TO STDOUT` writes and quotes it, and the bytes go to the client as they come, never the whole file in
  * memory. COPY takes no bind parameters: values are inlined with `sqlLiteral`. The connection is taken before
  * anything is sent (an unreachable database is still a 503) and held until the copy ends; an export abandoned midway
  * (the client went away) closes its connection rather than returning it to the pool in the middle of a COPY.
  */
-export async function copyCsv(dataSource: DataSource, select: string): Promise<Readable> {
+export async function copyCsv(
+  dataSource: DataSource,
+  select: string,
+  { bom = true }: { bom?: boolean } = {},
+): Promise<Readable> {
   const [client, release] = (await (dataSource.driver as PostgresDriver).obtainMasterConnection()) as [
     PoolClient,
     (error?: Error) => void,
@@ -46,7 +50,7 @@ export async function copyCsv(dataSource: DataSource, select: string): Promise<R
   // The driver may still report on the query after the pipeline has settled (when its connection is closed).
   copy.on('error', () => undefined);
   const output = new PassThrough();
-  output.write(BOM);
+  if (bom) output.write(BOM);
   pipeline(client.query(copy), output, (error) => {
     copy.callback?.();
     release(error ?? undefined);

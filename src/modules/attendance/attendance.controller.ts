@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -8,6 +8,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -19,6 +20,7 @@ import { IdParam } from '../../common/http/id-param';
 import { ApiPage, type Page } from '../../common/pagination/api-page';
 import { AttendanceService, type AttendanceRecord } from './attendance.service';
 import {
+  AttendanceCsvQueryDto,
   AttendanceRecordDto,
   AttendeeDto,
   AttendeesQueryDto,
@@ -149,5 +151,28 @@ export class AttendanceController {
   ): Promise<Page<AttendeeDto>> {
     await this.attendance.assertSession(eventId, sessionId);
     return this.attendance.attendees(eventId, query, request, sessionId);
+  }
+
+  @Get('events/:id/attendance.csv')
+  @EventRoles('organisateur')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'The attendance ledger as CSV, streamed; filters session and method; bom=true for Excel',
+    description:
+      'Columns badge_id, full_name, email, session_id, session_title, method, attended_at, marked_by, latitude, ' +
+      'longitude, note. Cells a spreadsheet would read as a formula start with a single quote.',
+  })
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  async csv(
+    @CurrentEvent() eventId: string,
+    @IdParam() id: string,
+    @Query() query: AttendanceCsvQueryDto,
+  ): Promise<StreamableFile> {
+    assertTokenEvent(id, eventId);
+    return new StreamableFile(await this.attendance.exportCsv(eventId, query), {
+      type: 'text/csv; charset=utf-8',
+      disposition: 'attachment; filename="attendance.csv"',
+    });
   }
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -7,7 +8,8 @@ import { AppException, notFound, validationFailed } from '../../common/errors/ap
 import { pageWindow, toPage, type Page } from '../../common/pagination/pagination';
 import { DomainEvents } from '../../common/events/domain-events';
 import { eventWindowRefusal, windowRefusal } from './attendance-window';
-import type { AttendeeDto, AttendeesQueryDto, ManualAttendanceDto } from './dto/attend.dto';
+import { copyCsv, csvText, csvTime, sqlLiteral } from '../../database/copy-csv';
+import type { AttendanceCsvQueryDto, AttendeeDto, AttendeesQueryDto, ManualAttendanceDto } from './dto/attend.dto';
 import type { AttendanceMethod } from './entities/attendance.entity';
 
 export interface AttendanceRecord {
@@ -203,6 +205,29 @@ export class AttendanceService {
       this.dataSource.query(`SELECT count(*)::int AS n FROM attendances a WHERE ${where}`, params),
     ]);
     return toPage(request, window, count[0]?.n ?? 0, rows);
+  }
+
+  /**
+   * The ledger as CSV, streamed by `COPY ... TO STDOUT` (never the whole file in memory), text cells safe against
+   * spreadsheet formulas. Filters: session, method.
+   */
+  exportCsv(eventId: string, query: AttendanceCsvQueryDto): Promise<Readable> {
+    const filters = [`a.event_id = ${sqlLiteral(eventId)}::uuid`];
+    if (query.session) filters.push(`a.session_id = ${sqlLiteral(query.session)}::uuid`);
+    if (query.method) filters.push(`a.method = ${sqlLiteral(query.method)}`);
+    const name = (alias: string) =>
+      `trim(coalesce(${alias}.first_name, '') || ' ' || coalesce(${alias}.last_name, ''))`;
+    return copyCsv(
+      this.dataSource,
+      `SELECT ${csvText('p.badge_id')} AS badge_id, ${csvText(name('u'))} AS full_name, ${csvText('u.email')} AS email,
+              a.session_id, ${csvText('s.title')} AS session_title, a.method, ${csvTime('a.attended_at')} AS attended_at,
+              ${csvText(`nullif(${name('m')}, '')`)} AS marked_by, a.latitude, a.longitude, ${csvText('a.note')} AS note
+         FROM attendances a JOIN participants p ON p.id = a.participant_id JOIN users u ON u.id = p.user_id
+         LEFT JOIN sessions s ON s.id = a.session_id LEFT JOIN users m ON m.id = a.marked_by_id
+        WHERE ${filters.join(' AND ')}
+        ORDER BY a.attended_at, a.id`,
+      { bom: query.bom ?? false },
+    );
   }
 
   async assertSession(eventId: string, sessionId: string): Promise<void> {

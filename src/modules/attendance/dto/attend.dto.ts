@@ -1,5 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsLatitude, IsLongitude, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsLatitude,
+  IsLongitude,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  MaxLength,
+} from 'class-validator';
+import { QueryBoolean } from '../../../common/http/validators';
 import { ListQueryDto } from '../../../common/pagination/pagination';
 import { ATTENDANCE_METHODS, type AttendanceMethod } from '../entities/attendance.entity';
 
@@ -86,4 +97,22 @@ export class AttendeeDto {
   @ApiProperty({ type: Number, nullable: true }) latitude: number | null;
   @ApiProperty({ type: Number, nullable: true }) longitude: number | null;
   @ApiProperty({ nullable: true }) note: string | null;
+}
+
+export class AttendanceCsvQueryDto {
+  @ApiPropertyOptional({ enum: ATTENDANCE_METHODS })
+  @IsOptional()
+  @IsIn(ATTENDANCE_METHODS)
+  method?: AttendanceMethod;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  session?: string;
+
+  @ApiPropertyOptional({ description: 'Start with a UTF-8 byte order mark, for Excel', default: false })
+  @IsOptional()
+  @QueryBoolean()
+  @IsBoolean()
+  bom?: boolean;
 }
