@@ -200,6 +200,16 @@ describe('registrations', () => {
       assert.equal(await countRows(t, 'event_registrations', 'event_id = $1', [event.id]), 4);
     });
 
+    it("the canceller's token for the event stops working at once (401 MEMBERSHIP_REVOKED)", async () => {
+      const event = await openEvent(3);
+      const u = await stranger();
+      await registered(u, event.id);
+      const scoped = (await openSession(t, u.id, event.id)).access;
+      await t.http.get(`/api/events/${event.id}/`).set(bearer(scoped)).expect(200);
+      await cancel(u.token, event.id).expect(204);
+      expectError(await t.http.get(`/api/events/${event.id}/`).set(bearer(scoped)), 401, 'MEMBERSHIP_REVOKED');
+    });
+
     it('the last confirmed cancelling with nobody waiting gives the seat back', async () => {
       const event = await openEvent(2);
       const [a, b] = (await strangers(2)) as [Registrant, Registrant];
