@@ -15,6 +15,7 @@ import { ExposantScansModule } from './modules/exposant-scans/exposant-scans.mod
 import { HealthModule } from './modules/health/health.module';
 import { ParticipantsModule } from './modules/participants/participants.module';
 import { QuestionsModule } from './modules/questions/questions.module';
+import { RegistrationsModule } from './modules/registrations/registrations.module';
 import { RoomAssignmentsModule } from './modules/room-assignments/room-assignments.module';
 import { RoomsModule } from './modules/rooms/rooms.module';
 import { SessionAccessModule } from './modules/session-access/session-access.module';
@@ -50,6 +51,7 @@ export class AppModule {
         RoomAssignmentsModule,
         ParticipantsModule,
         SessionAccessModule,
+        RegistrationsModule,
         AccessModule,
         ExposantScansModule,
         StatsModule,

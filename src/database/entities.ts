@@ -15,6 +15,7 @@ import { Participant } from '../modules/participants/entities/participant.entity
 import { RevokedQrCode } from '../modules/participants/entities/revoked-qr-code.entity';
 import { QuestionUpvote } from '../modules/questions/entities/question-upvote.entity';
 import { Question } from '../modules/questions/entities/question.entity';
+import { EventRegistration } from '../modules/registrations/entities/event-registration.entity';
 import { RoomAssignment } from '../modules/room-assignments/entities/room-assignment.entity';
 import { Room } from '../modules/rooms/entities/room.entity';
 import { SessionAccess } from '../modules/session-access/entities/session-access.entity';
@@ -45,4 +46,5 @@ export const ENTITIES = [
   QuestionUpvote,
   ExposantScan,
   ExposantScanVisit,
+  EventRegistration,
 ];

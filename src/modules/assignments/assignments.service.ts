@@ -157,6 +157,15 @@ export class AssignmentsService {
     return counts;
   }
 
+  /**
+   * Removes the user's membership if it still has this role (any other role, e.g. one an organisateur gave since, is
+   * kept), with what cascades from it (the badge). The caller publishes `membership.changed` after its commit.
+   */
+  async removeRole(manager: EntityManager, eventId: string, userId: string, role: EventRole): Promise<boolean> {
+    const result = await manager.delete(UserEventAssignment, { eventId, userId, role });
+    return (result.affected ?? 0) > 0;
+  }
+
   async isMember(eventId: string, userId: string): Promise<boolean> {
     return this.assignments.existsBy({ eventId, userId, isActive: true });
   }

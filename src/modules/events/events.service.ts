@@ -5,7 +5,8 @@ import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeor
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertTokenEvent } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
-import { notFound, validationFailed } from '../../common/errors/app.exception';
+import { conflict, notFound, validationFailed } from '../../common/errors/app.exception';
+import { constraintViolation } from '../../common/errors/database-errors';
 import { DomainEvents } from '../../common/events/domain-events';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
@@ -22,6 +23,7 @@ import type {
 } from './dto/event.dto';
 import { Event, eventStatus, type EventStatus } from './entities/event.entity';
 import { eventFileUrl } from './event-file-kind';
+import { EventErrors } from './events.errors';
 
 const ORDER_COLUMNS = { start_date: 'e.startDate', end_date: 'e.endDate', name: 'e.name', created_at: 'e.createdAt' };
 
@@ -159,7 +161,18 @@ export class EventsService {
     };
     const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Event>;
     assertDates(changes.startDate ?? event.startDate, changes.endDate ?? event.endDate);
-    return this.toDto(await this.events.save(Object.assign(event, changes)));
+    try {
+      return this.toDto(await this.events.save(Object.assign(event, changes)));
+    } catch (error) {
+      const violation = constraintViolation(error);
+      if (violation?.kind === 'check' && violation.constraint === 'chk_events_registered_count') {
+        throw conflict(
+          EventErrors.CAPACITY_BELOW_REGISTRATIONS,
+          'The capacity cannot be lower than the confirmed registrations',
+        );
+      }
+      throw error;
+    }
   }
 
   async remove(id: string, eventId: string): Promise<void> {

@@ -7,6 +7,10 @@ export type EventStatus = 'upcoming' | 'active' | 'completed' | 'cancelled';
 @Entity('events')
 @Check('chk_events_dates', `"end_date" > "start_date"`)
 @Check('chk_events_capacity', `"capacity" IS NULL OR "capacity" > 0`)
+@Check(
+  'chk_events_registered_count',
+  `"registered_count" >= 0 AND ("capacity" IS NULL OR "registered_count" <= "capacity")`,
+)
 @Index('idx_events_start_date', ['startDate'])
 export class Event extends BaseEntity {
   @Column({ type: 'varchar', length: 200 })
@@ -35,6 +39,17 @@ export class Event extends BaseEntity {
 
   @Column({ type: 'boolean', default: false })
   registrationOpen: boolean;
+
+  /**
+   * Confirmed self-registrations: taken and freed only by conditional updates of the registrations module. Never
+   * written through the entity (`update: false`): a `save()` of an event read earlier would put back a stale count.
+   */
+  @Column({ type: 'integer', default: 0, insert: false, update: false })
+  registeredCount: number;
+
+  /** Last waiting-list number handed out for this event (see `EventRegistration.queueNumber`); same rule. */
+  @Column({ type: 'integer', default: 0, insert: false, update: false })
+  registrationSeq: number;
 
   @Column({ type: 'boolean', default: false })
   isCancelled: boolean;

@@ -1,0 +1,208 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { DataSource, Not, type EntityManager } from 'typeorm';
+import { DomainEvents } from '../../common/events/domain-events';
+import { conflict, notFound } from '../../common/errors/app.exception';
+import { escapeLike, type Page, pageWindow, toPage } from '../../common/pagination/pagination';
+import { AssignmentsService } from '../assignments/assignments.service';
+import { fullName } from '../users/users.service';
+import type { RegistrationDto, RegistrationListQueryDto, RegistrationStateDto } from './dto/registration.dto';
+import { EventRegistration, type RegistrationStatus } from './entities/event-registration.entity';
+import { RegistrationErrors } from './registrations.errors';
+
+/**
+ * Locks the event row for the rest of the transaction and draws the next waiting-list number: every registration
+ * and cancellation of one event queues on that row, so seats, promotions and positions are decided one at a time.
+ * `$1` event.
+ */
+const LOCK_AND_DRAW = `WITH e AS (
+    UPDATE events SET registration_seq = registration_seq + 1 WHERE id = $1
+    RETURNING registration_seq AS seq, registration_open AND NOT is_cancelled AND end_date > now() AS open)
+  SELECT seq, open FROM e`;
+/** Same lock for a cancellation, without drawing a number (NO KEY: inserts referencing the event are not blocked). */
+const LOCK = 'SELECT id FROM events WHERE id = $1 FOR NO KEY UPDATE';
+/**
+ * Takes one confirmed seat if one is free: a conditional UPDATE (never count-then-insert), backed by the CHECK
+ * `chk_events_registered_count`. Capacity null is unlimited. `$1` event.
+ */
+export const TAKE_REGISTRATION_SEAT = `UPDATE events SET registered_count = registered_count + 1
+  WHERE id = $1 AND (capacity IS NULL OR registered_count < capacity) RETURNING id`;
+const FREE_REGISTRATION_SEAT = `UPDATE events SET registered_count = registered_count - 1
+  WHERE id = $1 AND registered_count > 0`;
+const POSITION = `SELECT count(*)::int AS n FROM event_registrations
+  WHERE event_id = $1 AND status = 'waitlisted' AND queue_number <= $2`;
+
+const ORDER_COLUMNS: Record<string, string> = { created_at: 'r.created_at', updated_at: 'r.updated_at' };
+
+interface ListRow {
+  id: string;
+  user_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  status: RegistrationStatus;
+  position: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Self-registration to an event: a seat when one is free, else a place in the waiting list. */
+@Injectable()
+export class RegistrationsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly assignments: AssignmentsService,
+    private readonly events: DomainEvents,
+  ) {}
+
+  /**
+   * Registers the caller. `created` is false when they were already registered (confirmed or waitlisted): the same
+   * answer again, even once registration has closed. A confirmed seat makes the caller a participant (with a badge)
+   * in the same transaction.
+   */
+  async register(eventId: string, userId: string): Promise<{ created: boolean; state: RegistrationStateDto }> {
+    const existing = await this.state(this.dataSource.manager, eventId, userId);
+    if (existing) return { created: false, state: existing };
+    return this.dataSource.transaction(async (manager) => {
+      const locked: { seq: number; open: boolean }[] = await manager.query(LOCK_AND_DRAW, [eventId]);
+      const event = locked[0];
+      if (!event) throw notFound('Event');
+      // Re-read under the lock: a concurrent request of the same user may have registered meanwhile.
+      const again = await this.state(manager, eventId, userId);
+      if (again) return { created: false, state: again };
+      if (!event.open) {
+        throw conflict(RegistrationErrors.REGISTRATION_CLOSED, 'This event does not take registrations');
+      }
+      if (await this.assignments.membership(eventId, userId, manager)) {
+        throw conflict(RegistrationErrors.ALREADY_MEMBER, 'You already have a role in this event');
+      }
+      const seat: unknown[] = await manager.query(`WITH seat AS (${TAKE_REGISTRATION_SEAT}) SELECT id FROM seat`, [
+        eventId,
+      ]);
+      const status: RegistrationStatus = seat.length > 0 ? 'confirmed' : 'waitlisted';
+      // A cancelled registration is reused: the user goes to the back of the waiting list.
+      await manager.query(
+        `INSERT INTO event_registrations (event_id, user_id, status, queue_number) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (event_id, user_id) DO UPDATE
+           SET status = excluded.status, queue_number = excluded.queue_number, updated_at = now()`,
+        [eventId, userId, status, event.seq],
+      );
+      if (status === 'confirmed') await this.assignments.assign(eventId, userId, 'participant', userId, manager);
+      return { created: true, state: await this.positioned(manager, eventId, status, event.seq) };
+    });
+  }
+
+  /**
+   * Cancels the caller's registration. A confirmed seat goes to the first of the waiting list (confirmed, participant,
+   * badge) or, with nobody waiting, back to the event; the caller's participant role is removed with its badge (a role
+   * an organisateur changed since, e.g. to organisateur, is kept).
+   */
+  async cancel(eventId: string, userId: string): Promise<void> {
+    const roleRemoved = await this.dataSource.transaction(async (manager) => {
+      const locked: unknown[] = await manager.query(LOCK, [eventId]);
+      if (locked.length === 0) throw notFound('Event');
+      const current = await manager.findOneBy(EventRegistration, { eventId, userId, status: Not('cancelled') });
+      if (!current) throw notFound('Registration');
+      await manager.update(EventRegistration, { id: current.id }, { status: 'cancelled', updatedAt: new Date() });
+      if (current.status !== 'confirmed') return false;
+      const removed = await this.assignments.removeRole(manager, eventId, userId, 'participant');
+      await this.promoteFirst(manager, eventId);
+      return removed;
+    });
+    // After the commit: live connections and cached sessions of the canceller see the role gone.
+    if (roleRemoved) await this.events.publish('membership.changed', { eventId, userId, role: null });
+  }
+
+  /** The caller's registration, or 404 (also when cancelled). */
+  async own(eventId: string, userId: string): Promise<RegistrationStateDto> {
+    const state = await this.state(this.dataSource.manager, eventId, userId);
+    if (!state) throw notFound('Registration');
+    return state;
+  }
+
+  /** Registrations of the event: confirmed first, then the waiting list in order, then cancelled. */
+  async list(
+    eventId: string,
+    query: RegistrationListQueryDto,
+    request: FastifyRequest,
+  ): Promise<Page<RegistrationDto>> {
+    const where = ['r.event_id = $1'];
+    const params: unknown[] = [eventId];
+    if (query.status) {
+      params.push(query.status);
+      where.push(`r.status = $${params.length}`);
+    }
+    if (query.search) {
+      params.push(`%${escapeLike(query.search)}%`);
+      where.push(`(u.email ILIKE $${params.length} OR (u.first_name || ' ' || u.last_name) ILIKE $${params.length})`);
+    }
+    const from = `FROM event_registrations r JOIN users u ON u.id = r.user_id WHERE ${where.join(' AND ')}`;
+    const desc = query.ordering?.startsWith('-') ?? false;
+    const column = query.ordering ? ORDER_COLUMNS[query.ordering.replace(/^-/, '')] : undefined;
+    const order = column
+      ? `${column} ${desc ? 'DESC' : 'ASC'}, r.id`
+      : `CASE r.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END, r.queue_number, r.id`;
+    const window = pageWindow(query);
+    const counted: { n: number }[] = await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, params);
+    // The waiting-list position counts every waitlisted row of the event, whatever the search.
+    const rows: ListRow[] = await this.dataSource.query(
+      `SELECT r.id, r.user_id, u.email, u.first_name, u.last_name, r.status, r.created_at, r.updated_at,
+              CASE WHEN r.status = 'waitlisted' THEN (
+                SELECT count(*)::int FROM event_registrations w
+                 WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.queue_number <= r.queue_number)
+              END AS position
+       ${from} ORDER BY ${order} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, window.pageSize, window.offset],
+    );
+    return toPage(request, window, counted[0]?.n ?? 0, rows.map(toDto));
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------------------
+
+  /** Confirms the first of the waiting list on the seat just freed, or gives the seat back to the event. */
+  private async promoteFirst(manager: EntityManager, eventId: string): Promise<void> {
+    const next = await manager.findOne(EventRegistration, {
+      where: { eventId, status: 'waitlisted' },
+      order: { queueNumber: 'ASC' },
+    });
+    if (!next) {
+      await manager.query(FREE_REGISTRATION_SEAT, [eventId]);
+      return;
+    }
+    await manager.update(EventRegistration, { id: next.id }, { status: 'confirmed', updatedAt: new Date() });
+    // Someone an organisateur gave a role meanwhile keeps it (and the seat).
+    if (!(await this.assignments.membership(eventId, next.userId, manager))) {
+      await this.assignments.assign(eventId, next.userId, 'participant', null, manager);
+    }
+  }
+
+  private async state(manager: EntityManager, eventId: string, userId: string): Promise<RegistrationStateDto | null> {
+    const r = await manager.findOneBy(EventRegistration, { eventId, userId, status: Not('cancelled') });
+    return r ? this.positioned(manager, eventId, r.status, r.queueNumber) : null;
+  }
+
+  private async positioned(
+    manager: EntityManager,
+    eventId: string,
+    status: RegistrationStatus,
+    queueNumber: number,
+  ): Promise<RegistrationStateDto> {
+    if (status !== 'waitlisted') return { status, position: null };
+    const rows: { n: number }[] = await manager.query(POSITION, [eventId, queueNumber]);
+    return { status, position: rows[0]?.n ?? 1 };
+  }
+}
+
+function toDto(r: ListRow): RegistrationDto {
+  return {
+    id: r.id,
+    user: r.user_id,
+    user_name: fullName({ firstName: r.first_name, lastName: r.last_name }),
+    email: r.email,
+    status: r.status,
+    position: r.position,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
