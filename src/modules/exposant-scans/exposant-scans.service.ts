@@ -47,7 +47,9 @@ const SCAN = `
     INSERT INTO exposant_scans AS s (event_id, exposant_user_id, participant_id, notes, rating)
     SELECT $1::uuid, $3::uuid, b.id, $4::text, $5::smallint FROM badge b WHERE b.active AND b.user_id <> $3
     ON CONFLICT ON CONSTRAINT ${LEAD_KEY} DO UPDATE
-       SET scan_count = s.scan_count + 1, last_scanned_at = now(), updated_at = now(),
+       -- now() is when this transaction started: a scan that waited behind the one that created the lead may have
+       -- started before it, and its time must not go behind first_scanned_at (CHECK), hence greatest().
+       SET scan_count = s.scan_count + 1, last_scanned_at = greatest(s.last_scanned_at, now()), updated_at = now(),
            notes = coalesce(EXCLUDED.notes, s.notes), rating = coalesce(EXCLUDED.rating, s.rating)
     RETURNING s.*, (s.xmax = 0) AS created
   ), visit AS (
