@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EventRole } from '../src/common/auth/event-role';
+import { codeFor, windowAt } from '../src/modules/attendance/attendance-code';
 import { expectError, expectValidation } from './helpers/assertions';
 import {
   bearer,
@@ -326,6 +327,104 @@ describe('self attendance', () => {
         `# attendance.csv: 100,000 rows, ${mb(body.length)} MB in ${Date.now() - started} ms; ` +
           `RSS ${mb(before)} MB before, ${mb(peak)} MB peak\n`,
       );
+    });
+  });
+
+  describe('rotating codes', () => {
+    const running = async () =>
+      createSession(t, w.event.id, await createRoom(t, w.event.id), {
+        start: new Date(Date.now() - HOUR / 2),
+        end: new Date(Date.now() + HOUR),
+      });
+    const open = (id: string, token: string, body: object = {}) =>
+      t.http.post(`/api/sessions/${id}/attendance-code/`).set(bearer(token)).send(body);
+    const attendSession = (id: string, token: string, body: object = {}) =>
+      t.http.post(`/api/sessions/${id}/attend/`).set(bearer(token)).send(body);
+
+    it('staff open, show and close it; other roles cannot', async () => {
+      const s = await running();
+      for (const role of ['controlleur_des_badges', 'exposant', 'participant'] as EventRole[]) {
+        expectError(await open(s, w.tokens[role]), 403, 'FORBIDDEN');
+      }
+      const opened = await open(s, w.tokens.gestionnaire_des_salles, { rotates_every: 30 });
+      assert.equal(opened.status, 201, opened.text);
+      assert.match(opened.body.code, /^[A-HJKMNP-Z2-9]{6}$/);
+      assert.equal(opened.body.rotates_every, 30);
+      const shown = await t.http
+        .get(`/api/sessions/${s}/attendance-code/`)
+        .set(bearer(w.tokens.controlleur_des_badges));
+      assert.equal(shown.body.code, opened.body.code);
+      expectError(
+        await t.http.get(`/api/sessions/${s}/attendance-code/`).set(bearer(w.tokens.participant)),
+        403,
+        'FORBIDDEN',
+      );
+      expectValidation(await open(s, w.tokens.organisateur, { rotates_every: 5 }), 'rotates_every');
+      assert.equal(
+        (await t.http.delete(`/api/sessions/${s}/attendance-code/`).set(bearer(w.tokens.organisateur))).status,
+        204,
+      );
+      expectError(
+        await t.http.get(`/api/sessions/${s}/attendance-code/`).set(bearer(w.tokens.organisateur)),
+        404,
+        'NOT_FOUND',
+      );
+    });
+
+    it('the current and the previous code are accepted (method code); an older one, none or a wrong one are not', async () => {
+      const s = await running();
+      await open(s, w.tokens.organisateur, { rotates_every: 30 });
+      const [{ secret }] = await t.db.query('SELECT secret FROM attendance_codes WHERE session_id = $1', [s]);
+      const now = windowAt(new Date(), 30);
+      const [a, b, c] = [
+        await createMember(t, w.event.id),
+        await createMember(t, w.event.id),
+        await createMember(t, w.event.id),
+      ];
+      expectError(await attendSession(s, a.token), 400, 'CODE_REQUIRED');
+      expectError(await attendSession(s, a.token, { code: codeFor(secret, s, now - 2) }), 400, 'CODE_INVALID');
+      const ok = await attendSession(s, a.token, { code: codeFor(secret, s, now).toLowerCase() });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.method, 'code');
+      assert.equal((await attendSession(s, b.token, { code: codeFor(secret, s, now - 1) })).body.method, 'code');
+      assert.equal(
+        await countRows(t, 'attendances', 'session_id = $1 AND participant_id = $2', [s, c.participant.id]),
+        0,
+      );
+    });
+
+    it('50 parallel wrong guesses: exactly 5 compared (CODE_INVALID), 45 refused with 429; a naive counter loses some', async () => {
+      const s = await running();
+      await open(s, w.tokens.organisateur);
+      const m = await createMember(t, w.event.id);
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => fire(attendSession(s, m.token, { code: 'WRONG1' }))),
+      );
+      assert.deepEqual(tally(responses), { 400: 5, 429: 45 });
+      const [{ attempts }] = await t.db.query(
+        'SELECT attempts FROM attendance_code_attempts WHERE session_id = $1 AND participant_id = $2',
+        [s, m.participant.id],
+      );
+      assert.equal(attempts, 5);
+      // Even the right code is refused now.
+      const [{ secret }] = await t.db.query('SELECT secret FROM attendance_codes WHERE session_id = $1', [s]);
+      const right = codeFor(secret, s, windowAt(new Date(), 45));
+      expectError(await attendSession(s, m.token, { code: right }), 429, 'RATE_LIMITED');
+
+      // Negative control: read the count, then write it plus one, 50 times in parallel.
+      await t.db.query('UPDATE attendance_code_attempts SET attempts = 0 WHERE session_id = $1', [s]);
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const [row] = await t.db.query('SELECT attempts FROM attendance_code_attempts WHERE session_id = $1', [s]);
+          await new Promise((r) => setTimeout(r, 5));
+          await t.db.query('UPDATE attendance_code_attempts SET attempts = $2 WHERE session_id = $1', [
+            s,
+            row.attempts + 1,
+          ]);
+        }),
+      );
+      const [naive] = await t.db.query('SELECT attempts FROM attendance_code_attempts WHERE session_id = $1', [s]);
+      assert.ok(naive.attempts < 50, `a naive counter ended at ${naive.attempts}`);
     });
   });
 });

@@ -3,6 +3,8 @@ import { RoomAccessLog } from '../modules/access/entities/room-access-log.entity
 import { AnnonceRead } from '../modules/annonces/entities/annonce-read.entity';
 import { Annonce } from '../modules/annonces/entities/annonce.entity';
 import { UserEventAssignment } from '../modules/assignments/entities/user-event-assignment.entity';
+import { AttendanceCodeAttempt } from '../modules/attendance/entities/attendance-code-attempt.entity';
+import { AttendanceCode } from '../modules/attendance/entities/attendance-code.entity';
 import { AttendanceRemoval } from '../modules/attendance/entities/attendance-removal.entity';
 import { Attendance } from '../modules/attendance/entities/attendance.entity';
 import { AuthSession } from '../modules/auth/entities/auth-session.entity';
@@ -40,6 +42,8 @@ export const ENTITIES = [
   AccessConflict,
   Attendance,
   AttendanceRemoval,
+  AttendanceCode,
+  AttendanceCodeAttempt,
   Annonce,
   AnnonceRead,
   Question,

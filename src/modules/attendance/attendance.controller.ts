@@ -20,6 +20,8 @@ import { IdParam } from '../../common/http/id-param';
 import { ApiPage, type Page } from '../../common/pagination/api-page';
 import { AttendanceService, type AttendanceRecord } from './attendance.service';
 import {
+  CurrentCodeDto,
+  OpenCodeDto,
   AttendanceCsvQueryDto,
   AttendanceRecordDto,
   AttendeeDto,
@@ -174,5 +176,41 @@ export class AttendanceController {
       type: 'text/csv; charset=utf-8',
       disposition: 'attachment; filename="attendance.csv"',
     });
+  }
+
+  @Post('sessions/:id/attendance-code')
+  @EventRoles('organisateur', 'gestionnaire_des_salles')
+  @ApiOperation({
+    summary:
+      'Open code attendance for a session: a 6-character code rotating every 30-60 s (the previous one is still accepted)',
+    description: 'Opening again starts a new series of codes. Participants then attend with the current code.',
+  })
+  @ApiCreatedResponse({ type: CurrentCodeDto })
+  openCode(
+    @CurrentEvent() eventId: string,
+    @IdParam() sessionId: string,
+    @Body() dto: OpenCodeDto,
+    @CurrentUser() caller: AuthContext,
+  ): Promise<CurrentCodeDto> {
+    return this.attendance.openCode(eventId, sessionId, dto.rotates_every ?? 45, caller);
+  }
+
+  @Get('sessions/:id/attendance-code')
+  @EventRoles('organisateur', 'gestionnaire_des_salles', 'controlleur_des_badges')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'The code to show now (staff)' })
+  @ApiOkResponse({ type: CurrentCodeDto })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: no code attendance open for this session' })
+  currentCode(@CurrentEvent() eventId: string, @IdParam() sessionId: string): Promise<CurrentCodeDto> {
+    return this.attendance.currentCode(eventId, sessionId);
+  }
+
+  @Delete('sessions/:id/attendance-code')
+  @EventRoles('organisateur', 'gestionnaire_des_salles')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Close code attendance' })
+  @ApiNoContentResponse()
+  closeCode(@CurrentEvent() eventId: string, @IdParam() sessionId: string): Promise<void> {
+    return this.attendance.closeCode(eventId, sessionId);
   }
 }

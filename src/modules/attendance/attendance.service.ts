@@ -1,15 +1,23 @@
 import type { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../common/auth/auth-context';
-import { AppException, notFound, validationFailed } from '../../common/errors/app.exception';
+import { AppException, ErrorCode, notFound, validationFailed } from '../../common/errors/app.exception';
 import { pageWindow, toPage, type Page } from '../../common/pagination/pagination';
 import { DomainEvents } from '../../common/events/domain-events';
+import { codeFor, codeMatches, windowAt } from './attendance-code';
 import { eventWindowRefusal, windowRefusal } from './attendance-window';
 import { copyCsv, csvText, csvTime, sqlLiteral } from '../../database/copy-csv';
-import type { AttendanceCsvQueryDto, AttendeeDto, AttendeesQueryDto, ManualAttendanceDto } from './dto/attend.dto';
+import type {
+  AttendanceCsvQueryDto,
+  AttendeeDto,
+  AttendeesQueryDto,
+  CurrentCodeDto,
+  ManualAttendanceDto,
+} from './dto/attend.dto';
 import type { AttendanceMethod } from './entities/attendance.entity';
 
 export interface AttendanceRecord {
@@ -25,6 +33,9 @@ export interface SessionAttendanceStats {
   present: number;
   by_method: Partial<Record<AttendanceMethod, number>>;
 }
+
+/** Code guesses one participant may make in one session. */
+export const CODE_ATTEMPTS = 5;
 
 export interface SelfMark {
   sessionId: string;
@@ -77,7 +88,12 @@ export class AttendanceService {
     if (!ctx.participant_id) {
       throw refused(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
     }
-    if (mark.code !== undefined) {
+    const codes: { secret: string; rotates_every: number }[] = await this.dataSource.query(
+      'SELECT secret, rotates_every FROM attendance_codes WHERE session_id = $1 AND closed_at IS NULL',
+      [mark.sessionId],
+    );
+    const open = codes[0];
+    if (mark.code !== undefined && !open) {
       throw refused(HttpStatus.CONFLICT, 'CODE_NOT_OPEN', 'No attendance code is open for this session');
     }
     const window = windowRefusal({ status: ctx.status, startTime: ctx.start_time, endTime: ctx.end_time }, now);
@@ -88,9 +104,10 @@ export class AttendanceService {
     if (ctx.is_paid && !ctx.has_access) {
       throw refused(HttpStatus.FORBIDDEN, 'PAYMENT_REQUIRED', 'Payment required for this atelier');
     }
+    if (open) await this.checkCode(eventId, mark, ctx.participant_id, open, now);
     const inserted: AttendanceRecord[] = await this.dataSource.query(
       `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at, latitude, longitude)
-       VALUES ($1, $2, $3, 'self', $4, $5, $6)
+       VALUES ($1, $2, $3, ${open ? "'code'" : "'self'"}, $4, $5, $6)
        ON CONFLICT (event_id, participant_id, session_id) WHERE session_id IS NOT NULL DO NOTHING
        RETURNING ${RECORD}`,
       [eventId, ctx.participant_id, mark.sessionId, now, mark.latitude ?? null, mark.longitude ?? null],
@@ -115,6 +132,85 @@ export class AttendanceService {
       created,
     });
     return { attendance, created };
+  }
+
+  /**
+   * A session with code attendance open takes the current (or previous) code. Every guess is counted first, by a
+   * conditional upsert that stops at CODE_ATTEMPTS: of any number of parallel guesses, exactly that many are looked
+   * at, the others are refused with 429 without being compared.
+   */
+  private async checkCode(
+    eventId: string,
+    mark: SelfMark,
+    participantId: string,
+    open: { secret: string; rotates_every: number },
+    now: Date,
+  ): Promise<void> {
+    if (mark.code === undefined) {
+      throw refused(HttpStatus.BAD_REQUEST, 'CODE_REQUIRED', 'This session takes attendance by code');
+    }
+    const counted: unknown[] = await this.dataSource.query(
+      `INSERT INTO attendance_code_attempts (session_id, participant_id, event_id, attempts) VALUES ($1, $2, $3, 1)
+       ON CONFLICT (session_id, participant_id) DO UPDATE
+          SET attempts = attendance_code_attempts.attempts + 1, updated_at = now()
+        WHERE attendance_code_attempts.attempts < $4
+       RETURNING attempts`,
+      [mark.sessionId, participantId, eventId, CODE_ATTEMPTS],
+    );
+    if (counted.length === 0) {
+      throw new AppException(
+        HttpStatus.TOO_MANY_REQUESTS,
+        ErrorCode.RATE_LIMITED,
+        `At most ${CODE_ATTEMPTS} code attempts per session`,
+      );
+    }
+    if (!codeMatches(open.secret, mark.sessionId, open.rotates_every, mark.code, now)) {
+      throw refused(HttpStatus.BAD_REQUEST, 'CODE_INVALID', 'This is not the code of this session now');
+    }
+  }
+
+  /** Staff open code attendance (or open it again with a new secret). */
+  async openCode(
+    eventId: string,
+    sessionId: string,
+    rotatesEvery: number,
+    caller: AuthContext,
+  ): Promise<CurrentCodeDto> {
+    await this.assertSession(eventId, sessionId);
+    await this.dataSource.query(
+      `INSERT INTO attendance_codes (event_id, session_id, secret, rotates_every, opened_by_id)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (session_id) DO UPDATE SET secret = EXCLUDED.secret, rotates_every = EXCLUDED.rotates_every,
+              opened_by_id = EXCLUDED.opened_by_id, closed_at = NULL, updated_at = now()`,
+      [eventId, sessionId, randomBytes(32).toString('hex'), rotatesEvery, caller.userId],
+    );
+    return this.currentCode(eventId, sessionId);
+  }
+
+  /** The code to show now, and when it stops being the current one. */
+  async currentCode(eventId: string, sessionId: string, now = new Date()): Promise<CurrentCodeDto> {
+    const rows: { secret: string; rotates_every: number }[] = await this.dataSource.query(
+      `SELECT secret, rotates_every FROM attendance_codes
+        WHERE event_id = $1 AND session_id = $2 AND closed_at IS NULL`,
+      [eventId, sessionId],
+    );
+    const open = rows[0];
+    if (!open) throw notFound('Open attendance code');
+    const window = windowAt(now, open.rotates_every);
+    return {
+      code: codeFor(open.secret, sessionId, window),
+      valid_until: new Date((window + 1) * open.rotates_every * 1000).toISOString(),
+      rotates_every: open.rotates_every,
+    };
+  }
+
+  async closeCode(eventId: string, sessionId: string): Promise<void> {
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `UPDATE attendance_codes SET closed_at = now(), updated_at = now()
+        WHERE event_id = $1 AND session_id = $2 AND closed_at IS NULL`,
+      [eventId, sessionId],
+    );
+    if (!affected) throw notFound('Open attendance code');
   }
 
   /**

@@ -2,13 +2,16 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsIn,
+  IsInt,
   IsLatitude,
   IsLongitude,
   IsOptional,
   IsString,
   IsUUID,
   Length,
+  Max,
   MaxLength,
+  Min,
 } from 'class-validator';
 import { QueryBoolean } from '../../../common/http/validators';
 import { ListQueryDto } from '../../../common/pagination/pagination';
@@ -115,4 +118,20 @@ export class AttendanceCsvQueryDto {
   @QueryBoolean()
   @IsBoolean()
   bom?: boolean;
+}
+
+export class OpenCodeDto {
+  @ApiPropertyOptional({ minimum: 30, maximum: 60, default: 45, description: 'Seconds between two codes' })
+  @IsOptional()
+  @IsInt()
+  @Min(30)
+  @Max(60)
+  rotates_every?: number;
+}
+
+export class CurrentCodeDto {
+  @ApiProperty({ example: 'K7QM2X' }) code: string;
+  @ApiProperty({ type: String, format: 'date-time', description: 'When this code stops being the current one' })
+  valid_until: string;
+  @ApiProperty() rotates_every: number;
 }
