@@ -16,7 +16,6 @@
 import 'reflect-metadata';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +26,7 @@ import { runMigrations } from '../src/database/migrate';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import { qrText } from '../src/modules/participants/badge-codes';
 import { PasswordHasher } from '../src/modules/users/password-hasher';
+import { admin, databaseUrl, freePort } from './bench-support';
 
 const execFileAsync = promisify(execFile);
 const arg = (name: string, fallback: number): number => {
@@ -49,22 +49,6 @@ interface Seeded {
   qrs: string[];
   organizerEmail: string;
   organizerId: string;
-}
-
-function databaseUrl(name: string): string {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: process.env.DATABASE_URL ?? databaseUrl('postgres') });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function seed(url: string): Promise<Seeded> {
@@ -126,15 +110,6 @@ async function seed(url: string): Promise<Seeded> {
   } finally {
     await ds.destroy();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startServer(url: string): Promise<{ base: string; child: ChildProcess }> {

@@ -37,19 +37,18 @@ import 'reflect-metadata';
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createSecretKey, randomUUID } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
-import { Client } from 'pg';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { qrText } from '../src/modules/participants/badge-codes';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/realtime/realtime.events';
+import { admin, databaseUrl, freePort } from './bench-support';
 
 type AppClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -501,22 +500,6 @@ interface Seeded {
   qrs: string[];
 }
 
-function databaseUrl(name: string): string {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: process.env.DATABASE_URL ?? databaseUrl('postgres') });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 const jwtKey = createSecretKey(Buffer.from(JWT_SECRET, 'utf8'));
 
 /** An access token as SessionsService.issue() signs it. */
@@ -595,15 +578,6 @@ async function seed(url: string, withBadges: boolean): Promise<Seeded> {
   } finally {
     await ds.destroy();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The server's output goes to a file; lines are counted by level and message for the summary. */
