@@ -309,7 +309,9 @@ describe('annonces', () => {
               [w.event.id],
             );
             await sleep(20);
-            await runner.query('UPDATE annonces SET published_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
+            // One row at a time (autocommit): concurrent naive publishers would deadlock on a multi-row UPDATE.
+            for (const row of rows)
+              await runner.query('UPDATE annonces SET published_at = now() WHERE id = $1', [row.id]);
             return rows.length;
           } finally {
             await runner.release();
