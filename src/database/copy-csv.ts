@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 import { to as copyTo, type CopyToStreamQuery } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { AppException, ErrorCode } from '../common/errors/app.exception';
 
 export { escapeLiteral as sqlLiteral } from 'pg';
 
@@ -11,6 +12,14 @@ const BOM = Buffer.from('\uFEFF', 'utf8');
 
 /** An export may take longer than the pool's per-query timeout when its reader is slow; it still has a limit. */
 const EXPORT_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Exports running at once per instance (per data source). Each holds a pooled connection for as long as its client
+ * reads, so without a bound a few slow downloads would take the whole pool (20) and every other request, door scans
+ * included, would wait for a connection and fail with 503.
+ */
+export const MAX_CONCURRENT_EXPORTS = 4;
+const running = new WeakMap<DataSource, number>();
 
 /**
  * A text cell that a spreadsheet would read as a formula (it starts with =, +, -, @, tab or CR) gets a leading single
@@ -37,10 +46,25 @@ export async function copyCsv(
   select: string,
   { bom = true }: { bom?: boolean } = {},
 ): Promise<Readable> {
-  const [client, release] = (await (dataSource.driver as PostgresDriver).obtainMasterConnection()) as [
-    PoolClient,
-    (error?: Error) => void,
-  ];
+  const count = running.get(dataSource) ?? 0;
+  if (count >= MAX_CONCURRENT_EXPORTS) {
+    throw new AppException(429, ErrorCode.RATE_LIMITED, 'Too many exports are running; retry shortly', undefined, {
+      'Retry-After': '5',
+    });
+  }
+  running.set(dataSource, count + 1);
+  const done = () => running.set(dataSource, (running.get(dataSource) ?? 1) - 1);
+  let client: PoolClient;
+  let release: (error?: Error) => void;
+  try {
+    [client, release] = (await (dataSource.driver as PostgresDriver).obtainMasterConnection()) as [
+      PoolClient,
+      (error?: Error) => void,
+    ];
+  } catch (error) {
+    done();
+    throw error;
+  }
   // The driver arms a read timer for every query (the pool's query_timeout, too short for a download) and clears it
   // only when the query calls back, which a COPY stream never does: it gets a limit of its own, called back below.
   const copy: CopyToStreamQuery & { query_timeout?: number; callback?: () => void } = copyTo(
@@ -54,6 +78,7 @@ export async function copyCsv(
   pipeline(client.query(copy), output, (error) => {
     copy.callback?.();
     release(error ?? undefined);
+    done();
   });
   return output;
 }

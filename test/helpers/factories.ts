@@ -174,3 +174,24 @@ export async function createSession(
   );
   return (rows[0] as { id: string }).id;
 }
+
+/** `n` participants with badges written straight to the database (for exports and lists of realistic size). */
+export async function createBulkParticipants(t: TestApp, eventId: string, n: number): Promise<string[]> {
+  const users: { id: string }[] = await t.db.query(
+    `INSERT INTO users (email, first_name, last_name)
+     SELECT $1 || '-' || i || '@example.test', 'Bulk', 'V' || i FROM generate_series(1, $2::int) AS i RETURNING id`,
+    [uniq('bulk'), n],
+  );
+  const ids = users.map((u) => u.id);
+  await t.db.query(
+    `INSERT INTO user_event_assignments (event_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'participant'`,
+    [eventId, ids],
+  );
+  const participants: { id: string }[] = await t.db.query(
+    `INSERT INTO participants (event_id, user_id, badge_id, qr_salt, qr_hash)
+     SELECT $1, u, 'B' || lpad(n::text, 7, '0'), md5(u::text), encode(sha256(u::text::bytea), 'hex')
+       FROM unnest($2::uuid[]) WITH ORDINALITY AS x(u, n) RETURNING id`,
+    [eventId, ids],
+  );
+  return participants.map((p) => p.id);
+}
