@@ -175,9 +175,11 @@ export class SessionsService {
   }
 
   verifyAccess(token: string): AccessClaims {
-    const claims = this.verify<AccessClaims>(token);
+    const claims = this.verify<AccessClaims & { exp?: unknown }>(token);
     if (
       claims.typ !== 'access' ||
+      // Every access token the server signs expires; one that never does was not made here.
+      typeof claims.exp !== 'number' ||
       !isUuid(claims.sid) ||
       !isUuid(claims.sub) ||
       (claims.event_id !== null && !isUuid(claims.event_id))
