@@ -12,6 +12,7 @@ import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.f
 import { ErrorCode } from './common/errors/app.exception';
 import { registerJsonBodyParser } from './common/http/json-body.parser';
 import { registerSecurityHeaders } from './common/http/security-headers';
+import { UnexpectedBodyInterceptor } from './common/http/unexpected-body.interceptor';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { registerMultipart } from './modules/files/multipart';
@@ -116,6 +117,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   app.useWebSocketAdapter(sockets);
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new UnexpectedBodyInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter());
 
   if (config.swaggerEnabled) {

@@ -9,6 +9,7 @@ import {
   assign,
   bearer,
   countRows,
+  createBulkParticipants,
   createEvent,
   createMember,
   createRoom,
@@ -624,25 +625,10 @@ describe('exposant-scans', () => {
       const { w, ex } = await expo(0);
       const N = 3000;
       const note = 'n'.repeat(2000);
-      const users: { id: string }[] = await t.db.query(
-        `INSERT INTO users (email, first_name, last_name)
-         SELECT $1 || '-' || i || '@example.test', 'Bulk', 'V' || i FROM generate_series(1, $2::int) AS i RETURNING id`,
-        [uniq('bulk'), N],
-      );
-      const ids = users.map((u) => u.id);
-      await t.db.query(
-        `INSERT INTO user_event_assignments (event_id, user_id, role) SELECT $1, unnest($2::uuid[]), 'participant'`,
-        [w.event.id, ids],
-      );
-      await t.db.query(
-        `INSERT INTO participants (event_id, user_id, badge_id, qr_salt, qr_hash)
-         SELECT $1, u, 'B' || lpad(n::text, 7, '0'), md5(u::text), encode(sha256(u::text::bytea), 'hex')
-           FROM unnest($2::uuid[]) WITH ORDINALITY AS x(u, n)`,
-        [w.event.id, ids],
-      );
+      const ids = await createBulkParticipants(t, w.event.id, N);
       await t.db.query(
         `INSERT INTO exposant_scans (event_id, exposant_user_id, participant_id, notes)
-         SELECT $1, $2, id, $3 FROM participants WHERE event_id = $1 AND user_id = ANY($4::uuid[])`,
+         SELECT $1, $2, unnest($4::uuid[]), $3`,
         [w.event.id, ex.user.id, note, ids],
       );
 

@@ -12,10 +12,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Response } from 'supertest';
-import { EVENT_ROLES, type EventRole } from '../../src/common/auth/event-role';
+import { EVENT_ROLES, STAFF_ROLES, type EventRole } from '../../src/common/auth/event-role';
 import { expectError } from '../helpers/assertions';
 import { assign, bearer, createEvent, createUser, openSession, PASSWORD } from '../helpers/factories';
 import { listRoutes, type RouteInfo } from '../helpers/routes';
+import { closeAllClients, connect, request } from '../helpers/sockets';
 import { bootTestApp, type TestApp } from '../helpers/test-app';
 import { concretePath, createRichWorld, eventDigest, type RichWorld } from './fixtures';
 
@@ -35,7 +36,10 @@ describe('API5 function level authorization', () => {
     routes = listRoutes(t.app);
     assert.ok(routes.length > 50, `the app's routes, found ${routes.length}`);
   });
-  after(() => t.close());
+  after(async () => {
+    closeAllClients();
+    await t.close();
+  });
 
   function call(route: RouteInfo, token: string | null, path = concretePath(route.path, w)): Promise<Response> {
     const test = t.http[route.method.toLowerCase() as Method](path);
@@ -116,6 +120,36 @@ describe('API5 function level authorization', () => {
     for (const route of routes.filter((r) => r.policy?.kind === 'selection')) {
       expectError(await call(route, w.tokens.organisateur), 401, 'TOKEN_INVALID');
     }
+  });
+
+  it('socket messages: staff-only and moderator-only events refuse the other roles; nothing changes', async () => {
+    // The gateway's table (src/realtime/realtime.gateway.ts): joinSession, leaveSession, markAttendance are for any
+    // member (markAttendance needs a badge), the rest below for the roles named.
+    const table: Record<string, { roles: readonly EventRole[]; payload: object }> = {
+      joinRoom: { roles: STAFF_ROLES, payload: { room_id: w.roomId } },
+      getAttendanceStats: { roles: STAFF_ROLES, payload: { session_id: w.sessionId } },
+      sessionUpdate: {
+        roles: ['organisateur', 'gestionnaire_des_salles'],
+        payload: { session_id: w.sessionId, title: 'Hijacked' },
+      },
+    };
+    const before = await eventDigest(t, w.event.id);
+    for (const role of EVENT_ROLES) {
+      const socket = await connect(t, w.tokens[role]);
+      for (const [event, { roles, payload }] of Object.entries(table)) {
+        const ack = await request(socket, event, payload);
+        if (roles.includes(role)) {
+          if (event !== 'sessionUpdate') assert.equal(ack.ok, true, `${role} ${event}: ${JSON.stringify(ack)}`);
+        } else {
+          assert.equal(ack.ok, false, `${role} ${event}`);
+          assert.equal((ack as { error: { code: string } }).error.code, 'FORBIDDEN', `${role} ${event}`);
+        }
+      }
+      socket.close();
+    }
+    // The allowed sessionUpdate calls renamed the session: that is the only change.
+    const after = await eventDigest(t, w.event.id);
+    assert.deepEqual({ ...after, sessions: 'x' }, { ...before, sessions: 'x' });
   });
 
   it('control: allowed roles pass the guard on every route (reads with real ids, writes with unknown ids)', async () => {

@@ -15,6 +15,7 @@ import { EVENT_ROLES, type EventRole } from '../../src/common/auth/event-role';
 import { expectError } from '../helpers/assertions';
 import { bearer, createMember, type World } from '../helpers/factories';
 import { listRoutes, type RouteInfo } from '../helpers/routes';
+import { closeAllClients, connect, request } from '../helpers/sockets';
 import { bootTestApp, type TestApp } from '../helpers/test-app';
 import { concretePath, createRichWorld, eventDigest, type RichWorld } from './fixtures';
 
@@ -35,7 +36,10 @@ describe('API1 broken object level authorization', () => {
     a = await createRichWorld(t);
     b = await createRichWorld(t);
   });
-  after(() => t.close());
+  after(async () => {
+    closeAllClients();
+    await t.close();
+  });
 
   /** A role of world `w` that the route allows (the strongest first), or null for routes without event roles. */
   function allowedRole(route: RouteInfo): EventRole | null {
@@ -45,11 +49,16 @@ describe('API1 broken object level authorization', () => {
     return EVENT_ROLES.find((r) => policy.roles.includes(r)) ?? null;
   }
 
-  function call(route: RouteInfo, token: string, path: string): Promise<Response> {
-    const test = t.http[route.method.toLowerCase() as Method](path).set(bearer(token));
-    if (route.method === 'GET') return test;
+  async function call(route: RouteInfo, token: string, path: string): Promise<Response> {
+    const send = (body?: object) => {
+      const test = t.http[route.method.toLowerCase() as Method](path).set(bearer(token));
+      return body ? test.send(body) : test;
+    };
+    if (route.method === 'GET') return send();
+    if (route.method !== 'DELETE') return send({});
     // A removal that needs a reason gets one, so that it reaches the lookup.
-    return test.send(route.method === 'DELETE' ? { reason: 'security sweep' } : {});
+    const res = await send();
+    return res.body.errors?.reason ? send({ reason: 'security sweep' }) : res;
   }
 
   it("event A's tokens on every route naming event B's objects: 404, nothing of B leaks, B unchanged", async () => {
@@ -75,6 +84,27 @@ describe('API1 broken object level authorization', () => {
     }
     assert.ok(swept > 50, `routes swept: ${swept}`);
     assert.deepEqual(await eventDigest(t, b.event.id), before, 'event B is unchanged');
+  });
+
+  it("over the socket, event B's sessions and rooms do not exist for event A: NOT_FOUND, no room joined", async () => {
+    const socket = await connect(t, a.tokens.organisateur);
+    for (const [event, payload] of [
+      ['joinSession', { session_id: b.sessionId }],
+      ['joinRoom', { room_id: b.roomId }],
+      ['getAttendanceStats', { session_id: b.sessionId }],
+      ['sessionUpdate', { session_id: b.sessionId, title: 'Hijacked' }],
+      ['sessionUpdate', { session_id: b.sessionId, action: 'cancel' }],
+    ] as [string, object][]) {
+      const ack = await request(socket, event, payload);
+      assert.equal(ack.ok, false, event);
+      assert.equal((ack as { error: { code: string } }).error.code, 'NOT_FOUND', `${event}: ${JSON.stringify(ack)}`);
+    }
+    const rows: { title: string; status: string }[] = await t.db.query(
+      'SELECT title, status FROM sessions WHERE id = $1',
+      [b.sessionId],
+    );
+    assert.notEqual(rows[0]?.title, 'Hijacked');
+    assert.equal(rows[0]?.status, 'scheduled');
   });
 
   it("self-registration routes do not open event B either: closed → 409, no registration of B's is shown", async () => {
