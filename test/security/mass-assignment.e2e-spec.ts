@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EventRole } from '../../src/common/auth/event-role';
-import { expectValidation } from '../helpers/assertions';
+import { expectError, expectValidation } from '../helpers/assertions';
 import { bearer, createEvent } from '../helpers/factories';
 import { bootTestApp, type TestApp } from '../helpers/test-app';
 import { createRichWorld, eventDigest, type RichWorld } from './fixtures';
@@ -250,6 +250,13 @@ describe('API3 mass assignment', () => {
       await t.db.query('SELECT * FROM users WHERE id = ANY($1) ORDER BY id', [Object.values(w.users).map((u) => u.id)]),
       users,
     );
+  });
+
+  it('the caller is checked before the body: a refused role or no token gets 403/401, not a 400', async () => {
+    const body = { qr_code_data: 'chosen-qr' };
+    const path = `/api/participants/${w.badge.id}/rotate-qr`;
+    expectError(await t.http.post(path).set(bearer(w.tokens.participant)).send(body), 403, 'FORBIDDEN');
+    expectError(await t.http.post(path).send(body), 401, 'AUTH_REQUIRED');
   });
 
   it('control: the same bodies without the forbidden field are accepted', async () => {
