@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { AuthPolicy } from '../../src/common/auth/auth.decorators';
+import { EVENT_ROLES, type EventRole } from '../../src/common/auth/event-role';
 import { bearer, createRoom, createSession, createWorld, issueBadge, type World } from '../helpers/factories';
 import type { TestApp } from '../helpers/test-app';
 
@@ -152,4 +154,21 @@ export async function eventDigest(t: TestApp, eventId: string): Promise<Record<s
     digest[name] = rows[0]?.d ?? 'empty';
   }
   return digest;
+}
+
+/**
+ * The event roles whose access token a route's policy admits, or null for a route that no access token opens as such
+ * (public, selection token, and any other kind, such as a bot token: those answer an access token like no token).
+ */
+export function accessRoles(policy: AuthPolicy | null): readonly EventRole[] | null {
+  switch (policy?.kind) {
+    case 'event':
+      return policy.roles;
+    case 'event-creator':
+      return ['organisateur'];
+    case 'authenticated':
+      return EVENT_ROLES;
+    default:
+      return null;
+  }
 }

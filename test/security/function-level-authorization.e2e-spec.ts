@@ -18,7 +18,7 @@ import { assign, bearer, createEvent, createUser, openSession, PASSWORD } from '
 import { listRoutes, type RouteInfo } from '../helpers/routes';
 import { closeAllClients, connect, request } from '../helpers/sockets';
 import { bootTestApp, type TestApp } from '../helpers/test-app';
-import { concretePath, createRichWorld, eventDigest, type RichWorld } from './fixtures';
+import { accessRoles, concretePath, createRichWorld, eventDigest, type RichWorld } from './fixtures';
 
 /** What the guard says, and only the guard: a handler's own 403 has another detail. */
 const GUARD_FORBIDDEN = 'Your role does not allow this action';
@@ -49,12 +49,21 @@ describe('API5 function level authorization', () => {
 
   const label = (r: RouteInfo) => `${r.method} ${r.path}`;
 
-  it('every route declares a policy the guard knows (deny by default)', () => {
-    const unknown = routes.filter(
-      (r) => !r.policy || !['public', 'selection', 'authenticated', 'event-creator', 'event'].includes(r.policy.kind),
-    );
-    // A kind added later (e.g. a bot token) must come with its own rules in this sweep before it ships.
-    assert.deepEqual(unknown.map(label), []);
+  it('every route declares a policy (deny by default)', () => {
+    assert.deepEqual(routes.filter((r) => !r.policy).map(label), []);
+  });
+
+  it('routes that no access token opens (selection, bot tokens) refuse every role’s access token with 401', async () => {
+    const before = await eventDigest(t, w.event.id);
+    const others = routes.filter((r) => r.policy?.kind !== 'public' && accessRoles(r.policy) === null);
+    for (const route of others) {
+      for (const role of EVENT_ROLES) {
+        const res = await call(route, w.tokens[role]);
+        assert.equal(res.status, 401, `${role} → ${label(route)}: ${res.status} ${res.text}`);
+      }
+    }
+    assert.ok(others.length > 0, 'at least the selection route');
+    assert.deepEqual(await eventDigest(t, w.event.id), before);
   });
 
   it('each event role is refused with 403 FORBIDDEN on every route its role does not allow; nothing changes', async () => {
@@ -114,7 +123,7 @@ describe('API5 function level authorization', () => {
     await assign(t, other.id, user.id, 'organisateur');
     const login = await t.http.post('/api/auth/login').send({ email: user.email, password: PASSWORD }).expect(200);
     const temp = login.body.temp_token as string;
-    for (const route of routes.filter((r) => r.policy && !['public', 'selection'].includes(r.policy.kind))) {
+    for (const route of routes.filter((r) => accessRoles(r.policy) !== null)) {
       expectError(await call(route, temp), 401, 'TOKEN_INVALID');
     }
     for (const route of routes.filter((r) => r.policy?.kind === 'selection')) {
@@ -155,10 +164,8 @@ describe('API5 function level authorization', () => {
   it('control: allowed roles pass the guard on every route (reads with real ids, writes with unknown ids)', async () => {
     const passed: string[] = [];
     for (const route of routes) {
-      const policy = route.policy;
-      if (!policy || policy.kind === 'public' || policy.kind === 'selection') continue;
-      const roles: readonly EventRole[] =
-        policy.kind === 'event' ? policy.roles : policy.kind === 'event-creator' ? ['organisateur'] : EVENT_ROLES;
+      const roles = accessRoles(route.policy);
+      if (!roles) continue;
       for (const role of roles) {
         // A write gets ids of no object and an empty body, so that it cannot change the world of the other tests;
         // a fresh session, since a write may be a logout.

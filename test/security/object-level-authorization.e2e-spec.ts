@@ -17,7 +17,7 @@ import { bearer, createMember, type World } from '../helpers/factories';
 import { listRoutes, type RouteInfo } from '../helpers/routes';
 import { closeAllClients, connect, request } from '../helpers/sockets';
 import { bootTestApp, type TestApp } from '../helpers/test-app';
-import { concretePath, createRichWorld, eventDigest, type RichWorld } from './fixtures';
+import { accessRoles, concretePath, createRichWorld, eventDigest, type RichWorld } from './fixtures';
 
 /**
  * Routes that by design act on an event the caller need not belong to (API.md, "Scope"): self-registration. They are
@@ -43,10 +43,8 @@ describe('API1 broken object level authorization', () => {
 
   /** A role of world `w` that the route allows (the strongest first), or null for routes without event roles. */
   function allowedRole(route: RouteInfo): EventRole | null {
-    const policy = route.policy;
-    if (!policy || policy.kind === 'public' || policy.kind === 'selection') return null;
-    if (policy.kind !== 'event') return 'organisateur';
-    return EVENT_ROLES.find((r) => policy.roles.includes(r)) ?? null;
+    const roles = accessRoles(route.policy);
+    return EVENT_ROLES.find((r) => roles?.includes(r)) ?? null;
   }
 
   async function call(route: RouteInfo, token: string, path: string): Promise<Response> {
