@@ -182,17 +182,27 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
       attendance,
       created: true,
     });
-    const [{ present }]: { present: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS present FROM attendances
-        WHERE event_id = $1 AND session_id IS NOT DISTINCT FROM $2::uuid`,
+    const [{ present, public: everyone }]: { present: number; public: boolean }[] = await this.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM attendances
+                WHERE event_id = $1 AND session_id IS NOT DISTINCT FROM $2::uuid) AS present,
+              coalesce((SELECT settings -> 'public_attendance' = 'true'::jsonb FROM events WHERE id = $1), false)
+                AS public`,
       [e.eventId, e.sessionId],
     );
-    server.to(staffRooms(e.eventId)).emit('attendanceUpdate', {
+    const update = {
       session_id: e.sessionId,
       participant_id: e.participantId,
       method: e.method,
       attended_at: e.attendedAt,
       present,
-    });
+    };
+    const staff = staffRooms(e.eventId);
+    server.to(staff).emit('attendanceUpdate', update);
+    // settings.public_attendance: the rest of the event sees the count move, without who it was.
+    if (everyone)
+      server
+        .to(Rooms.event(e.eventId))
+        .except(staff)
+        .emit('attendanceUpdate', { ...update, participant_id: null });
   }
 }
