@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config';
 import { DomainEventsModule } from './common/events/domain-events';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { AccessModule } from './modules/access/access.module';
@@ -60,6 +61,8 @@ export class AppModule {
         AttendanceModule,
         HealthModule,
         RealtimeModule,
+        // After AuthModule: its guard runs after the auth guard, so that per-session limits see the caller.
+        RateLimitModule,
       ],
     };
   }

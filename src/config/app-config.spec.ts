@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDurationSeconds } from './app-config';
+import { ConfigError, loadConfig, parseDurationSeconds, parseRateLimit, TEST_RATE_LIMIT_FACTOR } from './app-config';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -81,5 +81,26 @@ describe('configuration', () => {
     assert.equal(parseDurationSeconds('7d'), 604800);
     assert.equal(parseDurationSeconds('0s'), null);
     assert.equal(parseDurationSeconds('-1m'), null);
+  });
+
+  it('reads rate limits as requests/window, higher by default under NODE_ENV=test', () => {
+    assert.deepEqual(parseRateLimit('10/15m'), { limit: 10, windowSec: 900 });
+    assert.deepEqual(parseRateLimit(' 600 / 60 '), { limit: 600, windowSec: 60 });
+    for (const bad of ['10', '0/1m', '10/0s', 'ten/1m', '-1/1m', '10/1y']) assert.equal(parseRateLimit(bad), null, bad);
+    const production = loadConfig({});
+    assert.deepEqual(production.rateLimits.login_account, { limit: 10, windowSec: 900 });
+    assert.deepEqual(production.rateLimits.door, { limit: 600, windowSec: 60 });
+    const test = loadConfig({ NODE_ENV: 'test', RATE_LIMIT_DOOR: '5/1m' });
+    assert.deepEqual(test.rateLimits.login_account, { limit: 10 * TEST_RATE_LIMIT_FACTOR, windowSec: 900 });
+    assert.deepEqual(test.rateLimits.door, { limit: 5, windowSec: 60 }, 'a value given is taken as it is');
+    const problems = problemsOf({ RATE_LIMIT_LOGIN_IP: '100', RATE_LIMIT_SYNC_MS: '0' });
+    assert.ok(
+      problems.some((p) => p.startsWith('RATE_LIMIT_LOGIN_IP must be requests/window')),
+      problems.join(),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('RATE_LIMIT_SYNC_MS')),
+      problems.join(),
+    );
   });
 });

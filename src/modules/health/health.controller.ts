@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/auth/auth.decorators';
+import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
 import { migrationsUpToDate } from '../../database/migrate';
 
 type Check = 'up' | 'down';
@@ -16,6 +17,7 @@ export const READY_TIMEOUT_MS = 3000;
 
 @ApiTags('health')
 @Controller('health')
+@RateLimit() // probes of load balancers and orchestrators
 export class HealthController {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
