@@ -215,9 +215,14 @@ export class AttendanceService {
 
   /**
    * `POST /api/events/{id}/attend/`: a participant marks themselves present at the event while it runs. The first
-   * record wins (a door check-in may have made it already); a repeat answers it.
+   * record wins (a door check-in may have made it already); a repeat answers it. The Discord bot marks with `discord`.
    */
-  async attendEvent(eventId: string, userId: string, now = new Date()): Promise<AttendanceRecord> {
+  async attendEvent(
+    eventId: string,
+    userId: string,
+    now = new Date(),
+    method: Extract<AttendanceMethod, 'self' | 'discord'> = 'self',
+  ): Promise<AttendanceRecord> {
     const rows: { is_cancelled: boolean; start_date: Date; end_date: Date; participant_id: string | null }[] =
       await this.dataSource.query(
         `SELECT e.is_cancelled, e.start_date, e.end_date, p.id AS participant_id
@@ -239,9 +244,9 @@ export class AttendanceService {
     }
     const inserted: AttendanceRecord[] = await this.dataSource.query(
       `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at)
-       VALUES ($1, $2, NULL, 'self', $3)
+       VALUES ($1, $2, NULL, $4, $3)
        ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL DO NOTHING RETURNING ${RECORD}`,
-      [eventId, ctx.participant_id, now],
+      [eventId, ctx.participant_id, now, method],
     );
     const record = inserted[0] ?? (await this.eventRecord(eventId, ctx.participant_id));
     if (inserted[0]) {
@@ -299,6 +304,30 @@ export class AttendanceService {
         window.offset,
       ]),
       this.dataSource.query(`SELECT count(*)::int AS n FROM attendances a WHERE ${where}`, params),
+    ]);
+    return toPage(request, window, count[0]?.n ?? 0, rows);
+  }
+
+  /** One user's records in the event (the event itself and its sessions), newest first: none without a badge. */
+  async attendeesOfUser(
+    eventId: string,
+    userId: string,
+    query: Pick<AttendeesQueryDto, 'page' | 'page_size'>,
+    request: FastifyRequest,
+  ): Promise<Page<AttendeeDto>> {
+    const window = pageWindow(query);
+    const where = 'a.event_id = $1 AND p.user_id = $2';
+    const [rows, count]: [AttendeeDto[], { n: number }[]] = await Promise.all([
+      this.dataSource.query(`${ATTENDEE} WHERE ${where} ORDER BY a.attended_at DESC, a.id LIMIT $3 OFFSET $4`, [
+        eventId,
+        userId,
+        window.pageSize,
+        window.offset,
+      ]),
+      this.dataSource.query(
+        `SELECT count(*)::int AS n FROM attendances a JOIN participants p ON p.id = a.participant_id WHERE ${where}`,
+        [eventId, userId],
+      ),
     ]);
     return toPage(request, window, count[0]?.n ?? 0, rows);
   }
