@@ -146,10 +146,11 @@ describe('discord', () => {
       const again = await t.http.delete(`/api/integrations/discord/${res.body.id}/`).set(bearer(w.tokens.organisateur));
       assert.equal(again.status, 204, 'revoking twice is harmless');
       const list = await t.http.get('/api/integrations/discord/?page_size=100').set(bearer(w.tokens.organisateur));
-      const listed = (list.body.results as { id: string; revoked_at: string | null }[]).find(
-        (r) => r.id === res.body.id,
-      );
+      const listed = (
+        list.body.results as { id: string; revoked_at: string | null; last_used_at: string | null }[]
+      ).find((r) => r.id === res.body.id);
       assert.ok(listed?.revoked_at);
+      assert.ok(listed?.last_used_at, 'the use before the revocation was noted');
     });
 
     it("another event's token or an unknown id: 404, and the token keeps working", async () => {
