@@ -55,7 +55,7 @@ export function buildOpenApi(app: NestFastifyApplication) {
     .setTitle('MakePlus API')
     .setDescription(
       'Backend for conferences and expos. Every route states who may call it: `x-access` (public, authenticated, ' +
-        'selection token) or `x-event-roles` (roles in the event of the access token). Errors: `{status_code, code, detail, errors?, request_id}`. ' +
+        'selection token, bot token) or `x-event-roles` (roles in the event of the access token). Errors: `{status_code, code, detail, errors?, request_id}`. ' +
         'Real time: socket.io at `/socket.io` with `auth: {token: <access token>}` (events and rooms: API.md, "Real time", and the README).',
     )
     .setVersion('1')
@@ -63,6 +63,10 @@ export function buildOpenApi(app: NestFastifyApplication) {
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'temp_token of a multi-event login' },
       'selection',
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-Bot-Token', description: 'Event-scoped Discord bot token' },
+      'bot-token',
     )
     .build();
   return SwaggerModule.createDocument(app, config);

@@ -11,6 +11,7 @@ import { AnnoncesModule } from './modules/annonces/annonces.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AttendanceModule } from './modules/attendance/attendance.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { DiscordModule } from './modules/discord/discord.module';
 import { EventsModule } from './modules/events/events.module';
 import { ExposantScansModule } from './modules/exposant-scans/exposant-scans.module';
 import { HealthModule } from './modules/health/health.module';
@@ -59,6 +60,7 @@ export class AppModule {
         AnnoncesModule,
         QuestionsModule,
         AttendanceModule,
+        DiscordModule,
         HealthModule,
         RealtimeModule,
         // After AuthModule: its guard runs after the auth guard, so that per-session limits see the caller.

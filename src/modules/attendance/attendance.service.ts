@@ -225,9 +225,15 @@ export class AttendanceService {
 
   /**
    * `POST /api/events/{id}/attend/`: a participant marks themselves present at the event while it runs. The first
-   * record wins (a door check-in may have made it already); a repeat answers it.
+   * record wins (a door check-in may have made it already); a repeat answers it. The Discord bot marks with `discord`.
    */
-  async attendEvent(eventId: string, userId: string, at: Position = {}, now = new Date()): Promise<AttendanceRecord> {
+  async attendEvent(
+    eventId: string,
+    userId: string,
+    at: Position = {},
+    now = new Date(),
+    method: Extract<AttendanceMethod, 'self' | 'discord'> = 'self',
+  ): Promise<AttendanceRecord> {
     const rows: (AreaRow & {
       is_cancelled: boolean;
       start_date: Date;
@@ -251,12 +257,13 @@ export class AttendanceService {
       const { code, message, ...figures } = window;
       throw refused(HttpStatus.CONFLICT, code, message, figures);
     }
-    const distance = insideArea(ctx, at);
+    // The area is for people marking themselves with their phone; the bot has no position to give.
+    const distance = method === 'self' ? insideArea(ctx, at) : null;
     const inserted: AttendanceRecord[] = await this.dataSource.query(
       `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at, latitude, longitude, distance_m)
-       VALUES ($1, $2, NULL, 'self', $3, $4, $5, $6)
+       VALUES ($1, $2, NULL, $7, $3, $4, $5, $6)
        ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL DO NOTHING RETURNING ${RECORD}`,
-      [eventId, ctx.participant_id, now, at.latitude ?? null, at.longitude ?? null, distance],
+      [eventId, ctx.participant_id, now, at.latitude ?? null, at.longitude ?? null, distance, method],
     );
     const record = inserted[0] ?? (await this.eventRecord(eventId, ctx.participant_id));
     if (inserted[0]) {
@@ -314,6 +321,30 @@ export class AttendanceService {
         window.offset,
       ]),
       this.dataSource.query(`SELECT count(*)::int AS n FROM attendances a WHERE ${where}`, params),
+    ]);
+    return toPage(request, window, count[0]?.n ?? 0, rows);
+  }
+
+  /** One user's records in the event (the event itself and its sessions), newest first: none without a badge. */
+  async attendeesOfUser(
+    eventId: string,
+    userId: string,
+    query: Pick<AttendeesQueryDto, 'page' | 'page_size'>,
+    request: FastifyRequest,
+  ): Promise<Page<AttendeeDto>> {
+    const window = pageWindow(query);
+    const where = 'a.event_id = $1 AND p.user_id = $2';
+    const [rows, count]: [AttendeeDto[], { n: number }[]] = await Promise.all([
+      this.dataSource.query(`${ATTENDEE} WHERE ${where} ORDER BY a.attended_at DESC, a.id LIMIT $3 OFFSET $4`, [
+        eventId,
+        userId,
+        window.pageSize,
+        window.offset,
+      ]),
+      this.dataSource.query(
+        `SELECT count(*)::int AS n FROM attendances a JOIN participants p ON p.id = a.participant_id WHERE ${where}`,
+        [eventId, userId],
+      ),
     ]);
     return toPage(request, window, count[0]?.n ?? 0, rows);
   }

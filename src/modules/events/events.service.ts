@@ -136,18 +136,23 @@ export class EventsService {
   async status(id: string, auth: AuthContext, now = new Date()): Promise<EventStatusDto> {
     const event = await this.visibleTo(auth).andWhere('e.id = :id', { id }).getOne();
     if (!event) throw notFound('Event');
-    const s = eventStatus(event, now);
-    const seconds = (d: Date) => Math.max(0, Math.ceil((d.getTime() - now.getTime()) / 1000));
-    return {
-      id: event.id,
-      name: event.name,
-      status: s === 'completed' ? 'ended' : s,
-      start_date: event.startDate,
-      end_date: event.endDate,
-      can_attend: s === 'active',
-      time_until_start: s === 'upcoming' ? seconds(event.startDate) : null,
-      time_until_end: s === 'upcoming' || s === 'active' ? seconds(event.endDate) : null,
-    };
+    return statusOf(event, now);
+  }
+
+  /** The status of an event the caller is already scoped to (a bot token's event). */
+  async statusOfEvent(eventId: string, now = new Date()): Promise<EventStatusDto> {
+    return statusOf(await this.scoped(eventId), now);
+  }
+
+  /** One event, for a caller already scoped to it (a bot token's event). */
+  async getScoped(eventId: string): Promise<EventDto> {
+    return this.toDto(await this.scoped(eventId));
+  }
+
+  private async scoped(eventId: string): Promise<Event> {
+    const event = await this.events.findOneBy({ id: eventId });
+    if (!event) throw notFound('Event');
+    return event;
   }
 
   /** Changes to the event of the token only: any other id is 404. */
@@ -291,6 +296,21 @@ function assertArea(area: {
   if (area.attendance_radius != null && !hasLat) {
     throw validationFailed({ attendance_radius: ['Needs the latitude and longitude of the event'] });
   }
+}
+
+function statusOf(event: Event, now: Date): EventStatusDto {
+  const s = eventStatus(event, now);
+  const seconds = (d: Date) => Math.max(0, Math.ceil((d.getTime() - now.getTime()) / 1000));
+  return {
+    id: event.id,
+    name: event.name,
+    status: s === 'completed' ? 'ended' : s,
+    start_date: event.startDate,
+    end_date: event.endDate,
+    can_attend: s === 'active',
+    time_until_start: s === 'upcoming' ? seconds(event.startDate) : null,
+    time_until_end: s === 'upcoming' || s === 'active' ? seconds(event.endDate) : null,
+  };
 }
 
 function assertDates(start: Date, end: Date): void {
