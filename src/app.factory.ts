@@ -19,6 +19,11 @@ import { RealtimeIoAdapter } from './realtime/realtime.adapter';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
+/** Every route is under `/api` but the probes; shared with the OpenAPI generator so its paths match the served ones. */
+export function setApiPrefix(app: NestFastifyApplication): void {
+  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+}
+
 /** Honours a sane incoming `X-Request-Id` (from a proxy), else a new UUID; pino-http reads it from `req.id`. */
 function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
@@ -114,7 +119,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const sockets = new RealtimeIoAdapter(app, config);
   await sockets.connect();
   app.useWebSocketAdapter(sockets);
-  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+  setApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 
