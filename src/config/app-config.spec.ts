@@ -75,6 +75,15 @@ describe('configuration', () => {
     assert.equal(problems.length, 8, problems.join('\n'));
   });
 
+  it('bounds the shutdown: no delay and 10 s by default; the delay must fit in the timeout', () => {
+    const c = loadConfig({});
+    assert.equal(c.shutdownDelayMs, 0);
+    assert.equal(c.shutdownTimeoutMs, 10_000);
+    assert.equal(loadConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '30000' }).shutdownDelayMs, 5000);
+    assert.ok(problemsOf({ SHUTDOWN_DELAY_MS: '10000' })[0]?.startsWith('SHUTDOWN_DELAY_MS must be shorter'));
+    assert.ok(problemsOf({ SHUTDOWN_TIMEOUT_MS: '0' })[0]?.startsWith('SHUTDOWN_TIMEOUT_MS'));
+  });
+
   it('parses durations', () => {
     assert.equal(parseDurationSeconds('900'), 900);
     assert.equal(parseDurationSeconds('15m'), 900);
