@@ -33,6 +33,8 @@ export class ShutdownState {
 
   /** Counts a request until its response is sent or its connection is gone. */
   track(response: ServerResponse): void {
+    // Its connection already gone, the response would never emit 'close' again: counting it would hold the drain.
+    if (response.destroyed) return;
     this.running++;
     response.once('close', () => this.running--);
   }
