@@ -91,7 +91,8 @@ describe('graceful shutdown (SIGTERM)', () => {
       REDIS_PREFIX: `shutdown-${process.pid}`,
     });
     const socket = await connect(i.port, world.tokens.participant);
-    const socketClosed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    const polling = await connect(i.port, world.tokens.organisateur, { transports: ['polling'] });
+    const closed = [socket, polling].map((s) => new Promise<string>((resolve) => s.once('disconnect', resolve)));
     const { holder, pid } = await lockEvent();
     const slow = patchEvent(i.port, 'after the drain');
     await blockedBehind(pid);
@@ -112,19 +113,19 @@ describe('graceful shutdown (SIGTERM)', () => {
     assert.ok(refused - signalled >= 700, `refused ${refused - signalled} ms after SIGTERM, before the delay`);
     await sleep(300);
     assert.equal(i.process.exitCode, null, 'exited while a request was in flight');
-    assert.ok(socket.connected, 'sockets are closed only once the requests in flight are done');
+    assert.ok(socket.connected && polling.connected, 'sockets are closed only once the requests in flight are done');
 
     await holder.query('COMMIT');
     const released = Date.now();
     const res = await slow;
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { location: string }).location, 'after the drain');
-    const reason = await socketClosed;
-    assert.match(reason, /transport close|io server disconnect/);
+    const reasons = await Promise.all(closed);
+    for (const reason of reasons) assert.match(reason, /transport close|io server disconnect/);
     assert.equal(await i.exited, 0, i.output());
     const took = Date.now() - signalled;
     ctx.diagnostic(
-      `refused after ${refused - signalled} ms; socket: ${reason}; exit 0 ${Date.now() - released} ms after the request was released`,
+      `refused after ${refused - signalled} ms; sockets (websocket, polling): ${reasons.join(', ')}; exit 0 ${Date.now() - released} ms after the request was released`,
     );
     assert.ok(took < 20000, `shutdown took ${took} ms`);
     assert.match(i.output(), /Shut down cleanly/);
