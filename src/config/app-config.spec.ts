@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDurationSeconds, parseRateLimit, TEST_RATE_LIMIT_FACTOR } from './app-config';
+import {
+  ConfigError,
+  loadConfig,
+  parseDurationSeconds,
+  parseRateLimit,
+  RATE_LIMIT_DEFAULTS,
+  TEST_RATE_LIMIT_FACTOR,
+} from './app-config';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -73,6 +82,33 @@ describe('configuration', () => {
       ADMIN_EMAIL: 'admin@example.com',
     });
     assert.equal(problems.length, 8, problems.join('\n'));
+  });
+
+  it('bounds the shutdown: no delay and 10 s by default; the delay must fit in the timeout', () => {
+    const c = loadConfig({});
+    assert.equal(c.shutdownDelayMs, 0);
+    assert.equal(c.shutdownTimeoutMs, 10_000);
+    assert.equal(loadConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '30000' }).shutdownDelayMs, 5000);
+    assert.ok(problemsOf({ SHUTDOWN_DELAY_MS: '10000' })[0]?.startsWith('SHUTDOWN_DELAY_MS must be shorter'));
+    assert.ok(problemsOf({ SHUTDOWN_TIMEOUT_MS: '0' })[0]?.startsWith('SHUTDOWN_TIMEOUT_MS'));
+  });
+
+  it('every variable it reads is in the README table of Configuration', () => {
+    // The compiled loader (this spec runs from dist/src/config) reads each variable through str/int/duration/bool.
+    const source = readFileSync(join(__dirname, 'app-config.js'), 'utf8');
+    const variables = [
+      ...[...source.matchAll(/\b(?:str|int|duration|bool)\('([A-Z0-9_]+)'/g)].map((m) => m[1]),
+      ...Object.keys(RATE_LIMIT_DEFAULTS).map((name) => `RATE_LIMIT_${name.toUpperCase()}`),
+    ];
+    assert.ok(variables.length >= 30, `found only ${variables.length} variables`);
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+    const missing = [...new Set(variables)].filter((v) => !rows.some((row) => row.includes(`\`${v}\``)));
+    assert.deepEqual(missing, [], 'document these in README.md, "Configuration"');
   });
 
   it('parses durations', () => {

@@ -54,6 +54,10 @@ export interface AppConfig {
   rateLimitSyncMs: number;
   /** A Redis command of the rate limiter that takes longer fails (fail open or closed, per limit). */
   rateLimitRedisTimeoutMs: number;
+  /** On SIGTERM, how long /health/ready answers 503 while everything else is still served (load balancers notice). */
+  shutdownDelayMs: number;
+  /** On SIGTERM, the longest the whole shutdown may take; requests still running then are cut (exit code 1). */
+  shutdownTimeoutMs: number;
 }
 
 export interface RateLimit {
@@ -262,7 +266,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits,
     rateLimitSyncMs: int('RATE_LIMIT_SYNC_MS', 200, 10, 10_000),
     rateLimitRedisTimeoutMs: int('RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 10_000),
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 3_600_000),
   };
+  if (config.shutdownDelayMs >= config.shutdownTimeoutMs) {
+    problems.push('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS (the timeout counts from the signal)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
