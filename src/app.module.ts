@@ -43,7 +43,12 @@ export class AppModule {
             autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
           },
         }),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs })),
+        TypeOrmModule.forRoot(
+          dataSourceOptions(databaseUrl, {
+            queryTimeoutMs: config.dbQueryTimeoutMs,
+            connectTimeoutMs: config.dbConnectTimeoutMs,
+          }),
+        ),
         UsersModule,
         AssignmentsModule,
         EventsModule,

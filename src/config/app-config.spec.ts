@@ -34,6 +34,10 @@ describe('configuration', () => {
     assert.equal(c.trustProxy, false);
     assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
     assert.ok(problemsOf({ TRUST_PROXY: 'maybe' })[0]?.startsWith('TRUST_PROXY'));
+    assert.equal(c.dbQueryTimeoutMs, 15000);
+    assert.equal(c.dbConnectTimeoutMs, 5000);
+    assert.equal(loadConfig({ DB_CONNECT_TIMEOUT_MS: '1500' }).dbConnectTimeoutMs, 1500);
+    assert.ok(problemsOf({ DB_CONNECT_TIMEOUT_MS: '0' })[0]?.startsWith('DB_CONNECT_TIMEOUT_MS'));
   });
 
   it('refuses to start in production without a secret or a database', () => {

@@ -33,6 +33,8 @@ export interface AppConfig {
   trustProxy: boolean;
   /** Client-side limit on one database query, so a hung database answers 503 instead of hanging requests. */
   dbQueryTimeoutMs: number;
+  /** Limit on opening a database connection or waiting for a free one in the pool (503 past it). */
+  dbConnectTimeoutMs: number;
   /** Key from which badge QR secrets are derived (HMAC); null → kept in `qrSecretFile`, created on first use. */
   qrSecret: string | null;
   qrSecretFile: string;
@@ -255,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     swaggerEnabled: (str('SWAGGER') ?? 'on') !== 'off',
     trustProxy: bool('TRUST_PROXY', false),
     dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 15000, 100, 3_600_000),
+    dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
     qrSecret,
     qrSecretFile: str('QR_SECRET_FILE') ?? '.data/qr-secret.key',
     doorGraceSec: duration('DOOR_GRACE', '15m'),
