@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
 import { resolveDatabase } from '../src/database/database-url';
 import { runMigrations } from '../src/database/migrate';
+import { benchRateLimits } from './bench-support';
 
 const execFileAsync = promisify(execFile);
 
@@ -42,6 +43,7 @@ async function load(count: number, concurrency: number, request: () => Promise<R
 async function main(): Promise<void> {
   const config = loadConfig({
     ...process.env,
+    ...benchRateLimits(),
     LOG_LEVEL: 'error',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
   });

@@ -26,7 +26,7 @@ import { runMigrations } from '../src/database/migrate';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import { qrText } from '../src/modules/participants/badge-codes';
 import { PasswordHasher } from '../src/modules/users/password-hasher';
-import { admin, databaseUrl, freePort } from './bench-support';
+import { admin, benchRateLimits, databaseUrl, freePort } from './bench-support';
 
 const execFileAsync = promisify(execFile);
 const arg = (name: string, fallback: number): number => {
@@ -126,6 +126,7 @@ async function startServer(url: string): Promise<{ base: string; child: ChildPro
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      ...benchRateLimits(),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

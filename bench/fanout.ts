@@ -48,7 +48,7 @@ import { runMigrations } from '../src/database/migrate';
 import { qrText } from '../src/modules/participants/badge-codes';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/realtime/realtime.events';
-import { admin, databaseUrl, freePort } from './bench-support';
+import { admin, benchRateLimits, databaseUrl, freePort } from './bench-support';
 
 type AppClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -601,6 +601,7 @@ async function startServer(url: string): Promise<{ base: string; child: ChildPro
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       REDIS_URL: REDIS ? (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') : '',
+      ...benchRateLimits(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

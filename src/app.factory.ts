@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { Logger as NestLogger } from '@nestjs/common';
+import { HttpStatus, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,16 +9,23 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
-import { ErrorCode } from './common/errors/app.exception';
+import { AppException, ErrorCode } from './common/errors/app.exception';
+import { mapError } from './common/errors/error-mapper';
 import { registerJsonBodyParser } from './common/http/json-body.parser';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { UnexpectedBodyInterceptor } from './common/http/unexpected-body.interceptor';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { registerMultipart } from './modules/files/multipart';
+import { ShutdownState } from './modules/health/shutdown-state';
 import { RealtimeIoAdapter } from './realtime/realtime.adapter';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Every route is under `/api` but the probes; shared with the OpenAPI generator so its paths match the served ones. */
+export function setApiPrefix(app: NestFastifyApplication): void {
+  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+}
 
 /** Honours a sane incoming `X-Request-Id` (from a proxy), else a new UUID; pino-http reads it from `req.id`. */
 function requestId(req: IncomingMessage): string {
@@ -56,7 +63,7 @@ export function buildOpenApi(app: NestFastifyApplication) {
     .setTitle('MakePlus API')
     .setDescription(
       'Backend for conferences and expos. Every route states who may call it: `x-access` (public, authenticated, ' +
-        'selection token) or `x-event-roles` (roles in the event of the access token). Errors: `{status_code, code, detail, errors?, request_id}`. ' +
+        'selection token, bot token) or `x-event-roles` (roles in the event of the access token). Errors: `{status_code, code, detail, errors?, request_id}`. ' +
         'Real time: socket.io at `/socket.io` with `auth: {token: <access token>}` (events and rooms: API.md, "Real time", and the README).',
     )
     .setVersion('1')
@@ -64,6 +71,10 @@ export function buildOpenApi(app: NestFastifyApplication) {
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'temp_token of a multi-event login' },
       'selection',
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-Bot-Token', description: 'Event-scoped Discord bot token' },
+      'bot-token',
     )
     .build();
   return SwaggerModule.createDocument(app, config);
@@ -100,8 +111,22 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   await registerMultipart(app, config);
   // No fastify.setErrorHandler here: Nest installs its own at init (over any other, with a FSTWRN004 warning) and
   // routes Fastify's errors (body too large, malformed JSON, media type) to AllExceptionsFilter, which maps them.
+  const shutdown = app.get(ShutdownState);
+  fastify.addHook('onRequest', async (request, reply) => {
+    shutdown.track(reply.raw);
+    // The listener is closed (main.ts): a request on a connection kept alive from before is refused at once.
+    if (shutdown.phase === 'closing') {
+      const refused = mapError(
+        new AppException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.UNAVAILABLE, 'The server is shutting down'),
+        String(request.id),
+      );
+      return reply.status(refused.status).headers(refused.headers).send(refused.body);
+    }
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Shutting down: the client's next request opens a new connection, which the load balancer sends elsewhere.
+    if (shutdown.phase !== 'serving') reply.header('connection', 'close');
   });
 
   registerSecurityHeaders(fastify);
@@ -115,7 +140,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const sockets = new RealtimeIoAdapter(app, config);
   await sockets.connect();
   app.useWebSocketAdapter(sockets);
-  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready'] });
+  setApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalInterceptors(new UnexpectedBodyInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config';
 import { DomainEventsModule } from './common/events/domain-events';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { AccessModule } from './modules/access/access.module';
@@ -10,6 +11,7 @@ import { AnnoncesModule } from './modules/annonces/annonces.module';
 import { AssignmentsModule } from './modules/assignments/assignments.module';
 import { AttendanceModule } from './modules/attendance/attendance.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { DiscordModule } from './modules/discord/discord.module';
 import { EventsModule } from './modules/events/events.module';
 import { ExposantScansModule } from './modules/exposant-scans/exposant-scans.module';
 import { HealthModule } from './modules/health/health.module';
@@ -41,7 +43,12 @@ export class AppModule {
             autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
           },
         }),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs })),
+        TypeOrmModule.forRoot(
+          dataSourceOptions(databaseUrl, {
+            queryTimeoutMs: config.dbQueryTimeoutMs,
+            connectTimeoutMs: config.dbConnectTimeoutMs,
+          }),
+        ),
         UsersModule,
         AssignmentsModule,
         EventsModule,
@@ -58,8 +65,11 @@ export class AppModule {
         AnnoncesModule,
         QuestionsModule,
         AttendanceModule,
+        DiscordModule,
         HealthModule,
         RealtimeModule,
+        // After AuthModule: its guard runs after the auth guard, so that per-session limits see the caller.
+        RateLimitModule,
       ],
     };
   }

@@ -156,6 +156,100 @@ describe('self attendance', () => {
     });
   });
 
+  describe('the attendance area (event coordinates and radius)', () => {
+    // 0.001° of latitude is about 111 m.
+    const site = { latitude: 36.7538, longitude: 3.0588 };
+    const near = { latitude: 36.7548, longitude: 3.0588 };
+    const far = { latitude: 36.7578, longitude: 3.0588 };
+    let area: World;
+    before(async () => {
+      area = await createWorld(t);
+      const res = await t.http
+        .patch(`/api/events/${area.event.id}/`)
+        .set(bearer(area.tokens.organisateur))
+        .send({ ...site, attendance_radius: 200 });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual([res.body.latitude, res.body.longitude, res.body.attendance_radius], [36.7538, 3.0588, 200]);
+    });
+    const attendAt = (token: string, body?: object) => {
+      const req = t.http.post(`/api/events/${area.event.id}/attend/`).set(bearer(token));
+      return body ? req.send(body) : req;
+    };
+
+    it('the event: no position → 400 LOCATION_REQUIRED; outside → 409 OUT_OF_AREA with figures; inside → kept', async () => {
+      const m = await createMember(t, area.event.id);
+      expectError(await attendAt(m.token), 400, 'LOCATION_REQUIRED');
+      const out = await attendAt(m.token, far);
+      assert.deepEqual(
+        [out.status, out.body.code, out.body.distance_m, out.body.radius_m],
+        [409, 'OUT_OF_AREA', 445, 200],
+      );
+      assert.equal(await rows(area.event.id), 0, 'nothing written by the refusals');
+      const ok = await attendAt(m.token, near);
+      assert.equal(ok.status, 200, ok.text);
+      const [kept]: { latitude: string; distance_m: number }[] = await t.db.query(
+        'SELECT latitude, distance_m FROM attendances WHERE id = $1',
+        [ok.body.id],
+      );
+      assert.deepEqual([Number(kept?.latitude), kept?.distance_m], [36.7548, 111]);
+    });
+
+    it('a session: the same rule, checked before a code guess is counted; staff marking is not bound by it', async () => {
+      const m = await createMember(t, area.event.id);
+      const s = await createSession(t, area.event.id, await createRoom(t, area.event.id), {
+        start: new Date(Date.now() - HOUR / 2),
+        end: new Date(Date.now() + HOUR),
+      });
+      await t.http
+        .post(`/api/sessions/${s}/attendance-code/`)
+        .set(bearer(area.tokens.organisateur))
+        .send({})
+        .expect(201);
+      const send = (body: object) => t.http.post(`/api/sessions/${s}/attend/`).set(bearer(m.token)).send(body);
+      assert.equal((await send({ code: 'WRONG1', ...far })).body.code, 'OUT_OF_AREA');
+      expectError(await send({ code: 'WRONG1' }), 400, 'LOCATION_REQUIRED');
+      assert.equal(await countRows(t, 'attendance_code_attempts', 'session_id = $1', [s]), 0, 'no guess counted');
+      const manual = await t.http
+        .post(`/api/events/${area.event.id}/attendees/`)
+        .set(bearer(area.tokens.gestionnaire_des_salles))
+        .send({ participant_id: m.participant.id, session_id: s });
+      assert.equal(manual.status, 201, manual.text);
+    });
+
+    it('coordinates come in pairs and a radius needs them (400, nothing changed); null removes the area', async () => {
+      const patch = (body: object) =>
+        t.http.patch(`/api/events/${area.event.id}/`).set(bearer(area.tokens.organisateur)).send(body);
+      expectValidation(await patch({ latitude: null }), 'latitude');
+      expectValidation(await patch({ latitude: 91 }), 'latitude');
+      expectValidation(await patch({ attendance_radius: 0 }), 'attendance_radius');
+      const other = await createWorld(t);
+      expectValidation(
+        await t.http
+          .patch(`/api/events/${other.event.id}/`)
+          .set(bearer(other.tokens.organisateur))
+          .send({ attendance_radius: 50 }),
+        'attendance_radius',
+      );
+      const [{ n }]: { n: number }[] = await t.db.query(
+        'SELECT count(*)::int AS n FROM events WHERE id = $1 AND attendance_radius = 200 AND latitude = 36.7538',
+        [area.event.id],
+      );
+      assert.equal(n, 1);
+      expectError(
+        await t.http
+          .patch(`/api/events/${area.event.id}/`)
+          .set(bearer(area.tokens.gestionnaire_des_salles))
+          .send({ attendance_radius: 5 }),
+        403,
+        'FORBIDDEN',
+      );
+      const cleared = await patch({ latitude: null, longitude: null, attendance_radius: null });
+      assert.equal(cleared.status, 200, cleared.text);
+      const m = await createMember(t, area.event.id);
+      assert.equal((await attendAt(m.token)).status, 200, 'anywhere again');
+    });
+  });
+
   describe('the ledger: manual marking, listing, removal with a reason', () => {
     const attendees = (token: string, query = '') =>
       t.http.get(`/api/events/${w.event.id}/attendees/${query}`).set(bearer(token));

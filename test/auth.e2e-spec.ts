@@ -5,8 +5,17 @@ import { JwtService } from '@nestjs/jwt';
 import type { Response, Test } from 'supertest';
 import type { EventRole } from '../src/common/auth/event-role';
 import type { Event } from '../src/modules/events/entities/event.entity';
-import type { User } from '../src/modules/users/entities/user.entity';
-import { assign, bearer, countRows, createEvent, createUser, openSession, PASSWORD, uniq } from './helpers/factories';
+import {
+  assign,
+  bearer,
+  countRows,
+  createEvent,
+  createUser,
+  openSession,
+  PASSWORD,
+  type TestUser,
+  uniq,
+} from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
 import { bootTestApp, forgetCachedSessions, TEST_JWT_SECRET, type TestApp } from './helpers/test-app';
 
@@ -53,13 +62,13 @@ describe('auth', () => {
   const userCount = (address: string): Promise<number> => countRows(t, 'users', 'email = lower($1)', [address]);
 
   /** A user holding `role` in each of `events`. */
-  async function member(events: Event[], role: EventRole = 'participant'): Promise<User> {
+  async function member(events: Event[], role: EventRole = 'participant'): Promise<TestUser> {
     const user = await createUser(t);
     for (const event of events) await assign(t, event.id, user.id, role);
     return user;
   }
 
-  async function loginPair(user: User): Promise<{ access: string; refresh: string }> {
+  async function loginPair(user: TestUser): Promise<{ access: string; refresh: string }> {
     const res = await login(user.email).expect(200);
     return { access: res.body.access as string, refresh: res.body.refresh as string };
   }
@@ -320,7 +329,7 @@ describe('auth', () => {
   });
 
   describe('select-event/', () => {
-    async function selection(): Promise<{ user: User; a: Event; b: Event; other: Event; temp: string }> {
+    async function selection(): Promise<{ user: TestUser; a: Event; b: Event; other: Event; temp: string }> {
       const [a, b, other] = [await createEvent(t), await createEvent(t), await createEvent(t)];
       const user = await createUser(t);
       await assign(t, a.id, user.id, 'gestionnaire_des_salles');

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bearer, countRows, createMember, createRoom, createWorld, type World } from './helpers/factories';
+import { type OfflineScan } from './helpers/doors';
 import { fire } from './helpers/requests';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const MINUTE = 60_000;
-
-interface OfflineScan {
-  nonce: string;
-  qr_data: string;
-  room_id: string;
-  direction: 'in' | 'out';
-  scanned_at: string;
-  local_decision: 'granted' | 'denied';
-}
 
 describe('offline doors', () => {
   let t: TestApp;

@@ -29,6 +29,9 @@ const EVENT_KEYS = [
   'end_date',
   'location',
   'location_details',
+  'latitude',
+  'longitude',
+  'attendance_radius',
   'logo_url',
   'banner_url',
   'programme_file',
@@ -504,6 +507,50 @@ describe('events', () => {
         .send({ is_cancelled: false })
         .expect(200);
       assert.equal(back.body.status, 'active');
+    });
+  });
+
+  describe('GET /api/events/open/ (the registration catalogue)', () => {
+    it('open, not cancelled, not over, and no role of the caller yet; any token; search and pages', async () => {
+      const tag = uniq('open');
+      const open = await createEvent(t, { name: `${tag} open`, registrationOpen: true });
+      const later = await createEvent(t, {
+        name: `${tag} later`,
+        registrationOpen: true,
+        startDate: new Date(Date.now() + DAY),
+        endDate: new Date(Date.now() + 2 * DAY),
+      });
+      const member = await createEvent(t, { name: `${tag} member`, registrationOpen: true });
+      await createEvent(t, { name: `${tag} closed`, registrationOpen: false });
+      await createEvent(t, { name: `${tag} cancelled`, registrationOpen: true, isCancelled: true });
+      await createEvent(t, {
+        name: `${tag} over`,
+        registrationOpen: true,
+        startDate: new Date(Date.now() - 2 * DAY),
+        endDate: new Date(Date.now() - DAY),
+      });
+      const { token, user } = await memberOf([member]);
+      const res = await t.http.get('/api/events/open/').query({ search: tag }).set(bearer(token)).expect(200);
+      assert.deepEqual(
+        res.body.results.map((e: { id: string }) => e.id),
+        [open.id, later.id],
+      );
+      for (const e of res.body.results) assertEventShape(e);
+      // A token scoped to an event works too: the catalogue is not the token's event.
+      const scoped = (await openSession(t, user.id, member.id)).access;
+      const paged = await t.http
+        .get('/api/events/open')
+        .query({ search: tag, page_size: 1, status: 'upcoming' })
+        .set(bearer(scoped))
+        .expect(200);
+      assert.deepEqual([paged.body.count, paged.body.results[0]?.id], [1, later.id]);
+      expectError(await t.http.get('/api/events/open/'), 401, 'AUTH_REQUIRED');
+      expectError(
+        await t.http.get('/api/events/open/').query({ page_size: 'x' }).set(bearer(token)),
+        400,
+        'VALIDATION_FAILED',
+        ['page_size'],
+      );
     });
   });
 

@@ -489,7 +489,7 @@ describe('http contract', () => {
     }
     let doc: {
       paths: Record<string, Record<string, Operation>>;
-      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+      components: { securitySchemes: Record<string, { type: string; scheme?: string; in?: string; name?: string }> };
     };
     before(async () => {
       const res = await t.http.get('/api/docs-json').expect(200);
@@ -517,12 +517,18 @@ describe('http contract', () => {
       assert.deepEqual([...documented].sort(), [...routes.keys()].sort());
     });
 
-    it('declares both bearer schemes and who may call each operation', () => {
+    it('declares the bearer and bot-token schemes and who may call each operation', () => {
       const schemes = doc.components.securitySchemes;
       assert.equal(schemes.access?.type, 'http');
       assert.equal(schemes.access?.scheme, 'bearer');
       assert.equal(schemes.selection?.type, 'http');
       assert.equal(schemes.selection?.scheme, 'bearer');
+      assert.deepEqual(schemes['bot-token'], {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Bot-Token',
+        description: 'Event-scoped Discord bot token',
+      });
 
       for (const [key, policy] of appRoutes()) {
         const [method, path] = key.split(' ');
@@ -550,6 +556,10 @@ describe('http contract', () => {
           case 'event':
             assert.deepEqual(op['x-event-roles'], [...policy.roles], key);
             assert.deepEqual(security, ['access'], key);
+            break;
+          case 'bot-token':
+            assert.equal(op['x-access'], 'bot token (X-Bot-Token)', key);
+            assert.deepEqual(security, ['bot-token'], key);
             break;
         }
         assert.ok(op['x-access'] !== undefined || op['x-event-roles'] !== undefined, key);

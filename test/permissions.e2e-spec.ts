@@ -46,4 +46,12 @@ describe('permission snapshot', () => {
       'GET /health/ready',
     ]);
   });
+
+  it('bot-token routes are exactly the Discord bot routes of API.md', () => {
+    const botRoutes = listRoutes(t.app).filter((r) => r.policy?.kind === 'bot-token');
+    assert.equal(botRoutes.length, 8);
+    for (const r of botRoutes) assert.match(r.path, /^\/api\/discord\//, `${r.method} ${r.path}`);
+    const discordRoutes = listRoutes(t.app).filter((r) => r.path.startsWith('/api/discord/'));
+    assert.deepEqual(discordRoutes, botRoutes);
+  });
 });

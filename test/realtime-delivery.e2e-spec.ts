@@ -544,6 +544,37 @@ describe('realtime delivery', () => {
     });
   });
 
+  describe('attendanceUpdate with settings.public_attendance', () => {
+    it('every socket of the event gets the count without who; staff once, with who; other events nothing', async () => {
+      const pub = await createWorld(t, { settings: { public_attendance: true } });
+      const room = await createRoom(t, pub.event.id);
+      const session = await createSession(t, pub.event.id, room, {
+        start: new Date(Date.now() - 10 * 60_000),
+        end: new Date(Date.now() + HOUR),
+      });
+      const p = await createMember(t, pub.event.id);
+      const own = await connect(t, p.token);
+      const sockets = await connectWorld(pub);
+      const theirs = await connectWorld(other);
+      const updates = EVENT_ROLES.map((role) => [role, recorder(sockets[role], 'attendanceUpdate')] as const);
+      const ownUpdate = recorder(own, 'attendanceUpdate');
+      const leaks = EVENT_ROLES.map((role) => recorder(theirs[role], 'attendanceUpdate'));
+
+      const ack = await request(own, 'markAttendance', { session_id: session });
+      assert.ok(ack.ok, JSON.stringify(ack));
+      for (const [role, rec] of updates) {
+        const u = await rec.next();
+        assert.equal(u.session_id, session, role);
+        assert.equal(u.present, 1, role);
+        assert.equal(u.participant_id, STAFF_ROLES.includes(role) ? p.participant.id : null, role);
+      }
+      assert.equal((await ownUpdate.next()).participant_id, null);
+      await sleep(QUIET_MS);
+      for (const [role, rec] of updates) assert.equal(rec.received.length, 1, role);
+      for (const rec of leaks) assert.equal(rec.received.length, 0);
+    });
+  });
+
   describe('lifecycle', () => {
     it('logout closes that session’s socket within 1 s; another session of the same user stays', async () => {
       const m = await createMember(t, w.event.id);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { bearer, createRoom, createSession, createWorld, type World } from './helpers/factories';
 import { freePort } from './helpers/instance';
+import { startRedis } from './helpers/redis-server';
 import { closeAllClients, connect, recorder, sleep } from './helpers/sockets';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
@@ -14,30 +14,6 @@ import { bootTestApp, type TestApp } from './helpers/test-app';
  * which stops a Node process), and broadcasts reach the other instance again when Redis returns, without a restart.
  * This file runs a private redis-server so that it can stop it.
  */
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
-  for (let i = 0; i < 50; i++) {
-    if (
-      await probe.ping().then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    await sleep(100);
-  }
-  probe.disconnect();
-  return child;
-}
 
 describe('Redis outage under an instance', () => {
   let t: TestApp;

@@ -242,10 +242,99 @@ describe('registrations', () => {
       const patch = (body: Record<string, unknown>): Test =>
         t.http.patch(`/api/events/${w.event.id}/`).set(bearer(w.tokens.organisateur)).send(body);
       expectError(await patch({ capacity: 2 }), 409, 'EVENT_CAPACITY_BELOW_REGISTRATIONS');
-      assert.equal((await patch({ name: uniq('Renamed ') })).status, 200);
+      const renamed = await patch({ name: uniq('Renamed ') });
+      assert.equal(renamed.status, 200, renamed.text);
       assert.equal((await patch({ capacity: 3 })).status, 200);
       await assertSeats(w.event.id, 3);
       assert.deepEqual(await registered(await stranger(), w.event.id), { status: 'waitlisted', position: 1 });
+    });
+
+    it('raising the capacity (or removing it) confirms the waiting list in order, with roles and badges', async () => {
+      const w = await createWorld(t, { registrationOpen: true, capacity: 1 });
+      const people = await strangers(5);
+      for (const p of people) await registered(p, w.event.id);
+      const [, b, c, d, e] = people as [Registrant, Registrant, Registrant, Registrant, Registrant];
+      const patch = (body: Record<string, unknown>): Test =>
+        t.http.patch(`/api/events/${w.event.id}/`).set(bearer(w.tokens.organisateur)).send(body);
+
+      assert.equal((await patch({ capacity: 3 })).status, 200);
+      await assertSeats(w.event.id, 3);
+      for (const p of [b, c]) {
+        assert.deepEqual((await own(p.token, w.event.id).expect(200)).body, { status: 'confirmed', position: null });
+        assert.equal(await roleOf(w.event.id, p.id), 'participant');
+        assert.ok(await hasBadge(w.event.id, p.id));
+      }
+      assert.deepEqual((await own(d.token, w.event.id).expect(200)).body, { status: 'waitlisted', position: 1 });
+
+      // Lowering to exactly the confirmed count moves nobody; no limit confirms everyone left.
+      assert.equal((await patch({ capacity: 3 })).status, 200);
+      await assertSeats(w.event.id, 3);
+      assert.equal((await patch({ capacity: null })).status, 200);
+      await assertSeats(w.event.id, 5);
+      assert.equal(await roleOf(w.event.id, e.id), 'participant');
+      assert.equal(
+        await countRows(t, 'event_registrations', "event_id = $1 AND status = 'waitlisted'", [w.event.id]),
+        0,
+      );
+    });
+
+    it('parallel capacity raises and registrations never overbook and leave nobody waiting for a free seat', async () => {
+      const w = await createWorld(t, { registrationOpen: true, capacity: 2 });
+      const people = await strangers(30);
+      const raises = [4, 8, 12, 16, 20].map((capacity) =>
+        t.http.patch(`/api/events/${w.event.id}/`).set(bearer(w.tokens.organisateur)).send({ capacity }),
+      );
+      const results = await Promise.all([
+        ...people.map((p) => fire(register(p.token, w.event.id))),
+        ...raises.map(fire),
+      ]);
+      // A raise that lands after a larger one filled its seats is a lowering, refused as such.
+      const refused = (r: (typeof results)[number]) =>
+        r.status === 409 && (r.body as { code?: string }).code === 'EVENT_CAPACITY_BELOW_REGISTRATIONS';
+      assert.deepEqual(
+        results.filter((r) => r.status !== 200 && r.status !== 201 && !refused(r)).map((r) => `${r.status} ${r.text}`),
+        [],
+      );
+      const [{ capacity }]: { capacity: number }[] = await t.db.query('SELECT capacity FROM events WHERE id = $1', [
+        w.event.id,
+      ]);
+      const confirmed = await countRows(t, 'event_registrations', "event_id = $1 AND status = 'confirmed'", [
+        w.event.id,
+      ]);
+      const waiting = await countRows(t, 'event_registrations', "event_id = $1 AND status = 'waitlisted'", [
+        w.event.id,
+      ]);
+      assert.ok(confirmed <= capacity, `${confirmed} confirmed for ${capacity} seats`);
+      assert.ok(waiting === 0 || confirmed === capacity, `${waiting} waiting while ${capacity - confirmed} seats free`);
+      await assertSeats(w.event.id, confirmed);
+    });
+
+    it('an organisateur removing a registrant (user-assignments) ends the registration and promotes the next', async () => {
+      const w = await createWorld(t, { registrationOpen: true, capacity: 1 });
+      const [a, b] = (await strangers(2)) as [Registrant, Registrant];
+      await registered(a, w.event.id);
+      await registered(b, w.event.id);
+      const [{ id }]: { id: string }[] = await t.db.query(
+        'SELECT id FROM user_event_assignments WHERE event_id = $1 AND user_id = $2',
+        [w.event.id, a.id],
+      );
+      await t.http.delete(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur)).expect(204);
+      expectError(await own(a.token, w.event.id), 404, 'NOT_FOUND');
+      assert.deepEqual((await own(b.token, w.event.id).expect(200)).body, { status: 'confirmed', position: null });
+      assert.equal(await roleOf(w.event.id, b.id), 'participant');
+      await assertSeats(w.event.id, 1);
+      // A role change is not a removal: the registration and its seat stay.
+      const [{ id: bId }]: { id: string }[] = await t.db.query(
+        'SELECT id FROM user_event_assignments WHERE event_id = $1 AND user_id = $2',
+        [w.event.id, b.id],
+      );
+      await t.http
+        .patch(`/api/user-assignments/${bId}/`)
+        .set(bearer(w.tokens.organisateur))
+        .send({ role: 'exposant' })
+        .expect(200);
+      assert.deepEqual((await own(b.token, w.event.id).expect(200)).body, { status: 'confirmed', position: null });
+      await assertSeats(w.event.id, 1);
     });
 
     it('not registered: DELETE and GET registration 404, nothing written', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { createDataSource } from '../src/database/data-source';
 import { revertLastMigration, runMigrations } from '../src/database/migrate';
 import { schemaDiff } from '../src/database/schema-diff';
+import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
 import { testDatabaseUrl } from './helpers/test-app';
 
 describe('database schema', () => {
@@ -19,20 +19,13 @@ describe('database schema', () => {
   });
 
   describe('on an empty database', () => {
-    const name = `makeplus_migrations_${process.pid}_${Date.now()}`;
-    const admin = new Client({ connectionString: testDatabaseUrl() });
+    let scratch: ScratchDatabase;
     let url: string;
     before(async () => {
-      await admin.connect();
-      await admin.query(`CREATE DATABASE "${name}"`);
-      const u = new URL(testDatabaseUrl());
-      u.pathname = `/${name}`;
-      url = u.toString();
+      scratch = await createScratchDatabase('makeplus_migrations');
+      url = scratch.url;
     });
-    after(async () => {
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
-    });
+    after(() => scratch.drop());
 
     it('migrates up, down to nothing and up again; concurrent runners apply each migration once', async () => {
       const ds = createDataSource(url, { poolSize: 4 });

@@ -33,6 +33,8 @@ export interface AppConfig {
   trustProxy: boolean;
   /** Client-side limit on one database query, so a hung database answers 503 instead of hanging requests. */
   dbQueryTimeoutMs: number;
+  /** Limit on opening a database connection or waiting for a free one in the pool (503 past it). */
+  dbConnectTimeoutMs: number;
   /** Key from which badge QR secrets are derived (HMAC); null → kept in `qrSecretFile`, created on first use. */
   qrSecret: string | null;
   qrSecretFile: string;
@@ -48,7 +50,48 @@ export interface AppConfig {
   annonceSchedulerIntervalMs: number;
   /** Messages a socket may send per second (twice that in a burst) before it is told RATE_LIMITED. */
   socketMessagesPerSec: number;
+  /** HTTP rate limits (429 RATE_LIMITED with Retry-After), each `limit` requests per `windowSec`. */
+  rateLimits: Record<RateLimitName, RateLimit>;
+  /** How often the approximate limits (doors, general API) add up their local counts in Redis. */
+  rateLimitSyncMs: number;
+  /** A Redis command of the rate limiter that takes longer fails (fail open or closed, per limit). */
+  rateLimitRedisTimeoutMs: number;
+  /** On SIGTERM, how long /health/ready answers 503 while everything else is still served (load balancers notice). */
+  shutdownDelayMs: number;
+  /** On SIGTERM, the longest the whole shutdown may take; requests still running then are cut (exit code 1). */
+  shutdownTimeoutMs: number;
 }
+
+export interface RateLimit {
+  limit: number;
+  windowSec: number;
+}
+
+/**
+ * The rate limits, their variables (`RATE_LIMIT_<NAME>`, e.g. `RATE_LIMIT_LOGIN_ACCOUNT=10/15m`) and production
+ * defaults. Under NODE_ENV=test every default is TEST_RATE_LIMIT_FACTOR times higher, so that suites which log in and
+ * scan many times from 127.0.0.1 never trip them; the specs of the limits set their own values.
+ */
+export const RATE_LIMIT_DEFAULTS = {
+  /** Login, token and register attempts per account (normalized email). */
+  login_account: '10/15m',
+  /** Login, token, register and password changes per client IP (generous: a venue's Wi-Fi is one IP). */
+  login_ip: '300/15m',
+  /** Password changes per user. */
+  password: '5/15m',
+  /** Token refreshes per client IP. */
+  refresh_ip: '1000/15m',
+  /** Requests per session (access token) on authenticated routes, door scans and leads apart. */
+  api_token: '600/1m',
+  /** Requests per client IP on public routes other than the ones above. */
+  api_ip: '300/1m',
+  /** Door scans (verify_access, qr/verify, participants/scan, scans/sync) per session of a scanning device. */
+  door: '600/1m',
+  /** Lead scans per exhibitor session. */
+  leads: '120/1m',
+} as const;
+export type RateLimitName = keyof typeof RATE_LIMIT_DEFAULTS;
+export const TEST_RATE_LIMIT_FACTOR = 1000;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -60,6 +103,14 @@ export class ConfigError extends Error {
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses `10/15m` (10 requests per 15 minutes); the window is a duration as parseDurationSeconds reads it. */
+export function parseRateLimit(value: string): RateLimit | null {
+  const m = /^(\d+)\s*\/\s*(.+)$/.exec(value.trim());
+  const limit = m ? Number(m[1]) : 0;
+  const windowSec = m ? parseDurationSeconds(m[2] as string) : null;
+  return limit >= 1 && limit <= 1_000_000_000 && windowSec !== null ? { limit, windowSec } : null;
+}
 
 /** Parses `15m`, `7d`, `3600` (seconds) into whole seconds. */
 export function parseDurationSeconds(value: string): number | null {
@@ -171,6 +222,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       problems.push(`CORS_ORIGINS entry "${origin}" is not an origin`);
   }
 
+  const rateLimits = {} as Record<RateLimitName, RateLimit>;
+  for (const [name, fallback] of Object.entries(RATE_LIMIT_DEFAULTS) as [RateLimitName, string][]) {
+    const key = `RATE_LIMIT_${name.toUpperCase()}`;
+    const raw = str(key);
+    const given = raw === null ? null : parseRateLimit(raw);
+    if (raw !== null && given === null) problems.push(`${key} must be requests/window such as 10/15m (got "${raw}")`);
+    const limit = given ?? (parseRateLimit(fallback) as RateLimit);
+    if (given === null && nodeEnv === 'test') limit.limit *= TEST_RATE_LIMIT_FACTOR;
+    rateLimits[name] = limit;
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port: int('PORT', 3000, 0, 65535),
@@ -195,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     swaggerEnabled: (str('SWAGGER') ?? 'on') !== 'off',
     trustProxy: bool('TRUST_PROXY', false),
     dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 15000, 100, 3_600_000),
+    dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
     qrSecret,
     qrSecretFile: str('QR_SECRET_FILE') ?? '.data/qr-secret.key',
     doorGraceSec: duration('DOOR_GRACE', '15m'),
@@ -203,7 +266,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     authCacheTtlMs: int('AUTH_CACHE_TTL_MS', 2000, 0, 60_000),
     annonceSchedulerIntervalMs: int('ANNONCE_SCHEDULER_INTERVAL_MS', 1000, 50, 60_000),
     socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
+    rateLimits,
+    rateLimitSyncMs: int('RATE_LIMIT_SYNC_MS', 200, 10, 10_000),
+    rateLimitRedisTimeoutMs: int('RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 10_000),
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 3_600_000),
   };
+  if (config.shutdownDelayMs >= config.shutdownTimeoutMs) {
+    problems.push('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS (the timeout counts from the signal)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -11,6 +11,8 @@ export interface PoolOptions {
   applicationName?: string;
   /** Client-side limit per query; unset for migrations, which may legitimately run long. */
   queryTimeoutMs?: number;
+  /** Limit on opening a connection or waiting for a free one in the pool (default 5 s). */
+  connectTimeoutMs?: number;
 }
 
 export function dataSourceOptions(url: string, extra: PoolOptions = {}): DataSourceOptions {
@@ -30,7 +32,7 @@ export function dataSourceOptions(url: string, extra: PoolOptions = {}): DataSou
     applicationName: extra.applicationName ?? 'makeplus-api',
     extra: {
       // Fail fast when the database is unreachable so requests answer 503 instead of hanging.
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: extra.connectTimeoutMs ?? 5000,
       idleTimeoutMillis: 30000,
       ...(extra.queryTimeoutMs ? { query_timeout: extra.queryTimeoutMs } : {}),
     },

@@ -10,6 +10,7 @@ import { Attendance } from '../modules/attendance/entities/attendance.entity';
 import { AuthSession } from '../modules/auth/entities/auth-session.entity';
 import { RefreshToken } from '../modules/auth/entities/refresh-token.entity';
 import { SpentSelectionToken } from '../modules/auth/entities/spent-selection-token.entity';
+import { DiscordBotToken } from '../modules/discord/entities/discord-bot-token.entity';
 import { Event } from '../modules/events/entities/event.entity';
 import { ExposantScanVisit } from '../modules/exposant-scans/entities/exposant-scan-visit.entity';
 import { ExposantScan } from '../modules/exposant-scans/entities/exposant-scan.entity';
@@ -51,4 +52,5 @@ export const ENTITIES = [
   ExposantScan,
   ExposantScanVisit,
   EventRegistration,
+  DiscordBotToken,
 ];

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
+import { closeRedis } from '../common/redis';
 import type { AppConfig } from '../config/app-config';
 
 /** Largest message a client may send; socket.io closes the connection of one that sends more. */
@@ -113,6 +114,6 @@ export class RealtimeIoAdapter extends IoAdapter {
     await super.dispose();
     const redis = this.redis;
     this.redis = null;
-    if (redis) await Promise.all([redis.pub.quit().catch(() => undefined), redis.sub.quit().catch(() => undefined)]);
+    if (redis) await Promise.all([closeRedis(redis.pub), closeRedis(redis.sub)]);
   }
 }

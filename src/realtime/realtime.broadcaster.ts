@@ -25,6 +25,17 @@ const MODERATOR_ROLES: EventRole[] = ['organisateur', 'gestionnaire_des_salles']
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
+/**
+ * Tells the sockets why, then closes them: here at once, and on the other instances. With Redis, the adapter closes
+ * sockets only when its request comes back through Redis, this instance's own included; while Redis is away, a
+ * logged-out session would keep its sockets here open. (Through Redis, the request then finds them gone.)
+ */
+function closeSockets(target: ReturnType<IoServer['in']>, error: { code: string; message: string }): void {
+  target.emit('error', error);
+  target.local.disconnectSockets(true);
+  target.disconnectSockets(true);
+}
+
 /** The rooms of an event's venue staff: they see occupancy and attendance. */
 export const staffRooms = (eventId: string): string[] => STAFF_ROLES.map((role) => Rooms.role(eventId, role));
 
@@ -106,8 +117,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
         : e.exceptSessionId
           ? server.in(Rooms.user(e.userId)).except(Rooms.authSession(e.exceptSessionId))
           : server.in(Rooms.user(e.userId));
-    target.emit('error', { code: 'TOKEN_INVALID', message: 'Session has ended' });
-    target.disconnectSockets(true);
+    closeSockets(target, { code: 'TOKEN_INVALID', message: 'Session has ended' });
   }
 
   /**
@@ -117,8 +127,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
   private membershipChanged(e: DomainEventMap['membership.changed']): void {
     const target = this.server?.in(Rooms.member(e.eventId, e.userId));
     if (!target) return;
-    target.emit('error', { code: 'MEMBERSHIP_CHANGED', message: 'Your role in this event changed; reconnect' });
-    target.disconnectSockets(true);
+    closeSockets(target, { code: 'MEMBERSHIP_CHANGED', message: 'Your role in this event changed; reconnect' });
   }
 
   /**
@@ -163,8 +172,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
   private eventDeleted(e: DomainEventMap['event.deleted']): void {
     const target = this.server?.in(Rooms.event(e.eventId));
     if (!target) return;
-    target.emit('error', { code: 'MEMBERSHIP_REVOKED', message: 'This event was deleted' });
-    target.disconnectSockets(true);
+    closeSockets(target, { code: 'MEMBERSHIP_REVOKED', message: 'This event was deleted' });
   }
 
   private async attendanceMarked(e: DomainEventMap['attendance.marked']): Promise<void> {
@@ -182,17 +190,27 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
       attendance,
       created: true,
     });
-    const [{ present }]: { present: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS present FROM attendances
-        WHERE event_id = $1 AND session_id IS NOT DISTINCT FROM $2::uuid`,
+    const [{ present, public: everyone }]: { present: number; public: boolean }[] = await this.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM attendances
+                WHERE event_id = $1 AND session_id IS NOT DISTINCT FROM $2::uuid) AS present,
+              coalesce((SELECT settings -> 'public_attendance' = 'true'::jsonb FROM events WHERE id = $1), false)
+                AS public`,
       [e.eventId, e.sessionId],
     );
-    server.to(staffRooms(e.eventId)).emit('attendanceUpdate', {
+    const update = {
       session_id: e.sessionId,
       participant_id: e.participantId,
       method: e.method,
       attended_at: e.attendedAt,
       present,
-    });
+    };
+    const staff = staffRooms(e.eventId);
+    server.to(staff).emit('attendanceUpdate', update);
+    // settings.public_attendance: the rest of the event sees the count move, without who it was.
+    if (everyone)
+      server
+        .to(Rooms.event(e.eventId))
+        .except(staff)
+        .emit('attendanceUpdate', { ...update, participant_id: null });
   }
 }

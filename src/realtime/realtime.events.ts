@@ -50,7 +50,8 @@ export interface AttendanceMarkedMessage {
 
 export interface AttendanceUpdate {
   session_id: string | null;
-  participant_id: string;
+  /** Null in the copy the whole event gets when the organizer turned on `settings.public_attendance`. */
+  participant_id: string | null;
   method: string;
   attended_at: string;
   present: number;

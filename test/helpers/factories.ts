@@ -22,20 +22,25 @@ const HOUR = 3600_000;
 
 let passwordHash: Promise<string> | undefined;
 
+/** Factory users always have an email (only Discord-only accounts have none). */
+export type TestUser = User & { email: string };
+
 export async function createUser(
   t: TestApp,
-  opts: Partial<Pick<User, 'email' | 'firstName' | 'lastName' | 'isStaff' | 'isActive'>> & {
+  opts: Partial<Pick<User, 'firstName' | 'lastName' | 'isStaff' | 'isActive'>> & {
+    email?: string;
     password?: string | null;
   } = {},
-): Promise<User> {
+): Promise<TestUser> {
   passwordHash ??= t.app.get(PasswordHasher, { strict: false }).hash(PASSWORD);
   let hash: string | null = await passwordHash;
   if (opts.password === null) hash = null;
   else if (opts.password !== undefined) hash = await t.app.get(PasswordHasher, { strict: false }).hash(opts.password);
   const repo = t.db.getRepository(User);
-  return repo.save(
+  const email = (opts.email ?? `${uniq('user')}@example.test`).toLowerCase();
+  const user = await repo.save(
     repo.create({
-      email: (opts.email ?? `${uniq('user')}@example.test`).toLowerCase(),
+      email,
       firstName: opts.firstName ?? 'Test',
       lastName: opts.lastName ?? uniq('L'),
       isStaff: opts.isStaff ?? false,
@@ -43,6 +48,7 @@ export async function createUser(
       passwordHash: hash,
     }),
   );
+  return { ...user, email };
 }
 
 /** An event running now by default (started an hour ago, ends in a day). */
@@ -76,7 +82,7 @@ export function openSession(t: TestApp, userId: string, eventId: string | null):
 
 export interface World {
   event: Event;
-  users: Record<EventRole, User>;
+  users: Record<EventRole, TestUser>;
   /** Access token of each role, scoped to `event`. */
   tokens: Record<EventRole, string>;
 }
@@ -84,7 +90,7 @@ export interface World {
 /** An event with one user of each role and a token for each. */
 export async function createWorld(t: TestApp, eventOpts: Partial<Event> = {}): Promise<World> {
   const event = await createEvent(t, eventOpts);
-  const users = {} as Record<EventRole, User>;
+  const users = {} as Record<EventRole, TestUser>;
   const tokens = {} as Record<EventRole, string>;
   for (const role of EVENT_ROLES) {
     const user = await createUser(t, { firstName: role });
@@ -119,7 +125,7 @@ export async function createMember(
   eventId: string,
   role: EventRole = 'participant',
   opts: Parameters<typeof createUser>[1] = {},
-): Promise<{ user: User; participant: Participant; qr: string; token: string }> {
+): Promise<{ user: TestUser; participant: Participant; qr: string; token: string }> {
   const user = await createUser(t, opts);
   await assign(t, eventId, user.id, role);
   const badge = await issueBadge(t, eventId, user.id);

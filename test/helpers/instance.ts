@@ -23,6 +23,10 @@ export function freePort(): Promise<number> {
 export interface Instance {
   port: number;
   process: ChildProcess;
+  /** The exit code (null when killed by a signal), once the process has exited. */
+  exited: Promise<number | null>;
+  /** What the process wrote so far (its JSON log lines on stdout, then stderr). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -44,11 +48,13 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       QR_SECRET: TEST_QR_SECRET,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
   let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`instance exited (${child.exitCode}): ${stderr}`);
@@ -66,6 +72,8 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
   return {
     port,
     process: child,
+    exited,
+    output: () => stdout + stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

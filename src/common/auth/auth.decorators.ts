@@ -1,8 +1,15 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiHeader, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AppException, ErrorCode } from '../errors/app.exception';
 import type { AuthContext } from './auth-context';
+import type { BotContext } from './bot-auth';
 import { EVENT_ROLES, type EventRole } from './event-role';
 
 export const AUTH_POLICY = 'makeplus:auth-policy';
@@ -16,6 +23,7 @@ export type AuthPolicy =
   | { kind: 'selection' }
   | { kind: 'authenticated' }
   | { kind: 'event-creator' }
+  | { kind: 'bot-token' }
   | { kind: 'event'; roles: readonly EventRole[] };
 
 const policy = (p: AuthPolicy) => SetMetadata(AUTH_POLICY, p);
@@ -64,8 +72,17 @@ export const EventRoles = (...roles: EventRole[]) =>
 /** Any role in the token's event. */
 export const EventMember = () => EventRoles(...EVENT_ROLES);
 
-/** For integrations that authenticate with a header instead of a bearer token. */
-export const ApiBotToken = () => ApiHeader({ name: 'X-Bot-Token', required: true });
+/**
+ * An integration's event-scoped bot token in the `X-Bot-Token` header, not a user's bearer token (the Discord bot).
+ * The route acts for the token's event (`@CurrentBot()`); no user is authenticated.
+ */
+export const BotToken = () =>
+  applyDecorators(
+    policy({ kind: 'bot-token' }),
+    ApiSecurity('bot-token'),
+    ApiExtension('x-access', 'bot token (X-Bot-Token)'),
+    ApiUnauthorizedResponse({ description: 'AUTH_REQUIRED (no X-Bot-Token), TOKEN_INVALID (unknown or revoked)' }),
+  );
 
 function authOf(ctx: ExecutionContext): AuthContext {
   const auth = ctx.switchToHttp().getRequest<FastifyRequest>().auth;
@@ -81,4 +98,11 @@ export const CurrentEvent = createParamDecorator((_: unknown, ctx: ExecutionCont
   const { eventId } = authOf(ctx);
   if (!eventId) throw new AppException(403, ErrorCode.EVENT_REQUIRED, 'Select an event first');
   return eventId;
+});
+
+/** The bot token of a `@BotToken()` route: the event it acts for. */
+export const CurrentBot = createParamDecorator((_: unknown, ctx: ExecutionContext): BotContext => {
+  const bot = ctx.switchToHttp().getRequest<FastifyRequest>().bot;
+  if (!bot) throw new AppException(401, ErrorCode.AUTH_REQUIRED, 'Bot token required');
+  return bot;
 });

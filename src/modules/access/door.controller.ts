@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -7,15 +7,27 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { CurrentEvent, CurrentUser, EventRoles } from '../../common/auth/auth.decorators';
 import { IdParam } from '../../common/http/id-param';
+import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
 import { EntranceScanDto, EntranceScanResultDto, QrVerifyDto, ScanResultDto, VerifyAccessDto } from './dto/scan.dto';
 import { DoorService } from './door.service';
 
 /** Who scans at doors. */
 export const Scanners = () => EventRoles('organisateur', 'gestionnaire_des_salles', 'controlleur_des_badges');
+
+/**
+ * The door limit, per session of a scanning device, counted in memory and added up in Redis in the background (no I/O
+ * per scan), so that a Redis outage never stops a door.
+ */
+export const DoorRateLimit = () =>
+  applyDecorators(
+    RateLimit('door'),
+    ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per scanning session), with Retry-After' }),
+  );
 
 const NONCE_REUSED = () =>
   ApiConflictResponse({ description: 'NONCE_REUSED: this (device_id, nonce) already answered another scan' });
@@ -30,6 +42,7 @@ const DECISION = {
 
 @ApiTags('doors')
 @Controller()
+@DoorRateLimit()
 export class DoorController {
   constructor(private readonly door: DoorService) {}
 

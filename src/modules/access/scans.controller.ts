@@ -4,7 +4,7 @@ import type { AuthContext } from '../../common/auth/auth-context';
 import { CurrentEvent, CurrentUser } from '../../common/auth/auth.decorators';
 import { ManifestDto } from './dto/offline.dto';
 import { MAX_SYNC_SCANS, SyncDto, SyncResultDto } from './dto/scan.dto';
-import { Scanners } from './door.controller';
+import { DoorRateLimit, Scanners } from './door.controller';
 import { OfflineService } from './offline.service';
 
 @ApiTags('doors')
@@ -25,6 +25,7 @@ export class ScansController {
 
   @Post('sync')
   @Scanners()
+  @DoorRateLimit()
   @HttpCode(200)
   @ApiOperation({
     summary: `Upload offline scans (at most ${MAX_SYNC_SCANS}); idempotent per (device_id, nonce)`,

@@ -40,6 +40,7 @@ export interface RoleCounts {
 @Injectable()
 export class AssignmentsService {
   private readonly listeners: MembershipListener[] = [];
+  private readonly removalListeners: MembershipListener[] = [];
 
   constructor(
     @InjectRepository(UserEventAssignment) private readonly assignments: Repository<UserEventAssignment>,
@@ -50,6 +51,11 @@ export class AssignmentsService {
 
   onMembershipChange(listener: MembershipListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Called inside the transaction where an organisateur removes a membership (`DELETE /api/user-assignments/{id}/`). */
+  onMembershipRemoved(listener: MembershipListener): void {
+    this.removalListeners.push(listener);
   }
 
   /** Active memberships of a user, oldest first. */
@@ -240,6 +246,7 @@ export class AssignmentsService {
       }
       if (current.role === 'organisateur' && current.isActive) await this.assertAnotherOrganizer(manager, eventId, id);
       await manager.delete(UserEventAssignment, { id });
+      for (const listener of this.removalListeners) await listener(manager, current);
       return current.userId;
     });
     await this.events.publish('membership.changed', { eventId, userId, role: null });

@@ -26,6 +26,7 @@ import {
   AttendanceRecordDto,
   AttendeeDto,
   AttendeesQueryDto,
+  AttendEventDto,
   AttendSessionDto,
   CheckAttendanceDto,
   ManualAttendanceDto,
@@ -33,6 +34,9 @@ import {
 } from './dto/attend.dto';
 
 const NO_BADGE = 'NOT_A_PARTICIPANT: the caller has no badge in this event';
+const AREA_RULE =
+  'When the event has an attendance radius, latitude and longitude are required (400 LOCATION_REQUIRED) and must ' +
+  'lie within it (409 OUT_OF_AREA with distance_m and radius_m).';
 
 /** Self attendance within the time windows (PRODUCT.md, "Attendance"). Codes, manual marking, exports: issue 7. */
 @ApiTags('attendance')
@@ -46,18 +50,21 @@ export class AttendanceController {
   @ApiOperation({
     summary: 'Mark yourself present at the event while it runs; a repeat answers the first record',
     description:
-      'Refusals carry figures: EVENT_NOT_STARTED with seconds_until_start, EVENT_ENDED with seconds_since_end.',
+      'Refusals carry figures: EVENT_NOT_STARTED with seconds_until_start, EVENT_ENDED with seconds_since_end. ' +
+      AREA_RULE,
   })
   @ApiOkResponse({ type: AttendanceRecordDto })
+  @ApiBadRequestResponse({ description: 'LOCATION_REQUIRED' })
   @ApiForbiddenResponse({ description: NO_BADGE })
-  @ApiConflictResponse({ description: 'EVENT_NOT_STARTED, EVENT_ENDED, EVENT_CANCELLED' })
+  @ApiConflictResponse({ description: 'EVENT_NOT_STARTED, EVENT_ENDED, EVENT_CANCELLED, OUT_OF_AREA' })
   attendEvent(
     @CurrentEvent() eventId: string,
     @IdParam() id: string,
+    @Body() dto: AttendEventDto | undefined,
     @CurrentUser() caller: AuthContext,
   ): Promise<AttendanceRecord> {
     assertTokenEvent(id, eventId);
-    return this.attendance.attendEvent(eventId, caller.userId);
+    return this.attendance.attendEvent(eventId, caller.userId, dto ?? {});
   }
 
   @Get('events/:id/check-attendance')
@@ -76,11 +83,15 @@ export class AttendanceController {
     summary: 'Mark yourself present in a session while it runs (paid ateliers: with a right); a repeat answers it',
     description:
       'Refusals: SESSION_NOT_STARTED (seconds_until_start), SESSION_ENDED (seconds_since_end), SESSION_CANCELLED, ' +
-      'PAYMENT_REQUIRED, and CODE_NOT_OPEN for a code while no code attendance is open.',
+      'PAYMENT_REQUIRED, and CODE_NOT_OPEN for a code while no code attendance is open. ' +
+      AREA_RULE,
   })
   @ApiOkResponse({ type: AttendanceRecordDto })
+  @ApiBadRequestResponse({ description: 'LOCATION_REQUIRED, CODE_REQUIRED, CODE_INVALID' })
   @ApiForbiddenResponse({ description: `${NO_BADGE}; PAYMENT_REQUIRED` })
-  @ApiConflictResponse({ description: 'SESSION_NOT_STARTED, SESSION_ENDED, SESSION_CANCELLED, CODE_NOT_OPEN' })
+  @ApiConflictResponse({
+    description: 'SESSION_NOT_STARTED, SESSION_ENDED, SESSION_CANCELLED, CODE_NOT_OPEN, OUT_OF_AREA',
+  })
   async attendSession(
     @CurrentEvent() eventId: string,
     @IdParam() sessionId: string,

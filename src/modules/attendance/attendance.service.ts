@@ -10,6 +10,7 @@ import { pageWindow, toPage, type Page } from '../../common/pagination/paginatio
 import { DomainEvents } from '../../common/events/domain-events';
 import { codeFor, codeMatches, windowAt } from './attendance-code';
 import { eventWindowRefusal, windowRefusal } from './attendance-window';
+import { areaVerdict, type EventArea, type Position } from './attendance-area';
 import { copyCsv, csvText, csvTime, sqlLiteral } from '../../database/copy-csv';
 import type {
   AttendanceCsvQueryDto,
@@ -37,11 +38,17 @@ export interface SessionAttendanceStats {
 /** Code guesses one participant may make in one session. */
 export const CODE_ATTEMPTS = 5;
 
-export interface SelfMark {
+export interface SelfMark extends Position {
   sessionId: string;
   code?: string;
-  latitude?: number;
-  longitude?: number;
+}
+
+/** The event's area columns, selected as `area_*` by the queries below. */
+const AREA_COLUMNS = 'e.latitude AS area_latitude, e.longitude AS area_longitude, e.attendance_radius AS area_radius';
+interface AreaRow {
+  area_latitude: string | null;
+  area_longitude: string | null;
+  area_radius: number | null;
 }
 
 const refused = (status: HttpStatus, code: string, message: string, figures?: Record<string, number>) =>
@@ -66,19 +73,20 @@ export class AttendanceService {
     mark: SelfMark,
     now = new Date(),
   ): Promise<{ attendance: AttendanceRecord; created: boolean }> {
-    const rows: {
+    const rows: (AreaRow & {
       status: string;
       start_time: Date;
       end_time: Date;
       is_paid: boolean;
       participant_id: string | null;
       has_access: boolean;
-    }[] = await this.dataSource.query(
-      `SELECT s.status, s.start_time, s.end_time, s.is_paid, p.id AS participant_id,
+    })[] = await this.dataSource.query(
+      `SELECT s.status, s.start_time, s.end_time, s.is_paid, p.id AS participant_id, ${AREA_COLUMNS},
               EXISTS (SELECT 1 FROM session_access sa
                        WHERE sa.session_id = s.id AND sa.participant_id = p.id
                          AND sa.payment_status IN ('paid', 'free')) AS has_access
          FROM sessions s
+         JOIN events e ON e.id = s.event_id
          LEFT JOIN participants p ON p.event_id = s.event_id AND p.user_id = $3
         WHERE s.id = $2 AND s.event_id = $1`,
       [eventId, mark.sessionId, userId],
@@ -104,13 +112,15 @@ export class AttendanceService {
     if (ctx.is_paid && !ctx.has_access) {
       throw refused(HttpStatus.FORBIDDEN, 'PAYMENT_REQUIRED', 'Payment required for this atelier');
     }
+    // Before the code: a guess from outside the area is not counted against the participant.
+    const distance = insideArea(ctx, mark);
     if (open) await this.checkCode(eventId, mark, ctx.participant_id, open, now);
     const inserted: AttendanceRecord[] = await this.dataSource.query(
-      `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at, latitude, longitude)
-       VALUES ($1, $2, $3, ${open ? "'code'" : "'self'"}, $4, $5, $6)
+      `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at, latitude, longitude, distance_m)
+       VALUES ($1, $2, $3, ${open ? "'code'" : "'self'"}, $4, $5, $6, $7)
        ON CONFLICT (event_id, participant_id, session_id) WHERE session_id IS NOT NULL DO NOTHING
        RETURNING ${RECORD}`,
-      [eventId, ctx.participant_id, mark.sessionId, now, mark.latitude ?? null, mark.longitude ?? null],
+      [eventId, ctx.participant_id, mark.sessionId, now, mark.latitude ?? null, mark.longitude ?? null, distance],
     );
     const created = inserted.length > 0;
     const attendance =
@@ -215,15 +225,25 @@ export class AttendanceService {
 
   /**
    * `POST /api/events/{id}/attend/`: a participant marks themselves present at the event while it runs. The first
-   * record wins (a door check-in may have made it already); a repeat answers it.
+   * record wins (a door check-in may have made it already); a repeat answers it. The Discord bot marks with `discord`.
    */
-  async attendEvent(eventId: string, userId: string, now = new Date()): Promise<AttendanceRecord> {
-    const rows: { is_cancelled: boolean; start_date: Date; end_date: Date; participant_id: string | null }[] =
-      await this.dataSource.query(
-        `SELECT e.is_cancelled, e.start_date, e.end_date, p.id AS participant_id
+  async attendEvent(
+    eventId: string,
+    userId: string,
+    at: Position = {},
+    now = new Date(),
+    method: Extract<AttendanceMethod, 'self' | 'discord'> = 'self',
+  ): Promise<AttendanceRecord> {
+    const rows: (AreaRow & {
+      is_cancelled: boolean;
+      start_date: Date;
+      end_date: Date;
+      participant_id: string | null;
+    })[] = await this.dataSource.query(
+      `SELECT e.is_cancelled, e.start_date, e.end_date, p.id AS participant_id, ${AREA_COLUMNS}
            FROM events e LEFT JOIN participants p ON p.event_id = e.id AND p.user_id = $2 WHERE e.id = $1`,
-        [eventId, userId],
-      );
+      [eventId, userId],
+    );
     const ctx = rows[0];
     if (!ctx) throw notFound('Event');
     if (!ctx.participant_id) {
@@ -237,11 +257,13 @@ export class AttendanceService {
       const { code, message, ...figures } = window;
       throw refused(HttpStatus.CONFLICT, code, message, figures);
     }
+    // The area is for people marking themselves with their phone; the bot has no position to give.
+    const distance = method === 'self' ? insideArea(ctx, at) : null;
     const inserted: AttendanceRecord[] = await this.dataSource.query(
-      `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at)
-       VALUES ($1, $2, NULL, 'self', $3)
+      `INSERT INTO attendances (event_id, participant_id, session_id, method, attended_at, latitude, longitude, distance_m)
+       VALUES ($1, $2, NULL, $7, $3, $4, $5, $6)
        ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL DO NOTHING RETURNING ${RECORD}`,
-      [eventId, ctx.participant_id, now],
+      [eventId, ctx.participant_id, now, at.latitude ?? null, at.longitude ?? null, distance, method],
     );
     const record = inserted[0] ?? (await this.eventRecord(eventId, ctx.participant_id));
     if (inserted[0]) {
@@ -299,6 +321,30 @@ export class AttendanceService {
         window.offset,
       ]),
       this.dataSource.query(`SELECT count(*)::int AS n FROM attendances a WHERE ${where}`, params),
+    ]);
+    return toPage(request, window, count[0]?.n ?? 0, rows);
+  }
+
+  /** One user's records in the event (the event itself and its sessions), newest first: none without a badge. */
+  async attendeesOfUser(
+    eventId: string,
+    userId: string,
+    query: Pick<AttendeesQueryDto, 'page' | 'page_size'>,
+    request: FastifyRequest,
+  ): Promise<Page<AttendeeDto>> {
+    const window = pageWindow(query);
+    const where = 'a.event_id = $1 AND p.user_id = $2';
+    const [rows, count]: [AttendeeDto[], { n: number }[]] = await Promise.all([
+      this.dataSource.query(`${ATTENDEE} WHERE ${where} ORDER BY a.attended_at DESC, a.id LIMIT $3 OFFSET $4`, [
+        eventId,
+        userId,
+        window.pageSize,
+        window.offset,
+      ]),
+      this.dataSource.query(
+        `SELECT count(*)::int AS n FROM attendances a JOIN participants p ON p.id = a.participant_id WHERE ${where}`,
+        [eventId, userId],
+      ),
     ]);
     return toPage(request, window, count[0]?.n ?? 0, rows);
   }
@@ -420,6 +466,16 @@ const ATTENDEE = `SELECT a.id, a.participant_id AS participant,
        a.latitude::float8 AS latitude, a.longitude::float8 AS longitude, a.note
   FROM attendances a JOIN participants p ON p.id = a.participant_id JOIN users u ON u.id = p.user_id
   LEFT JOIN users m ON m.id = a.marked_by_id`;
+
+/** The distance to keep on the record, or the refusal: LOCATION_REQUIRED (400) or OUT_OF_AREA (409, with figures). */
+function insideArea(row: AreaRow, at: Position): number | null {
+  const area: EventArea = { latitude: row.area_latitude, longitude: row.area_longitude, radius: row.area_radius };
+  const verdict = areaVerdict(area, at);
+  if (verdict.ok) return verdict.distance;
+  const { code, message, distance_m, radius_m } = verdict;
+  const status = code === 'OUT_OF_AREA' ? HttpStatus.CONFLICT : HttpStatus.BAD_REQUEST;
+  throw refused(status, code, message, distance_m === undefined ? undefined : { distance_m, radius_m: radius_m ?? 0 });
+}
 
 const RECORD = `id, session_id, participant_id, method,
   to_char(attended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS attended_at`;

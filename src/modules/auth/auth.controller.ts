@@ -1,15 +1,18 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Patch, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Header, Headers, HttpCode, Patch, Post } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { Authenticated, CurrentUser, Public, SelectionToken } from '../../common/auth/auth.decorators';
+import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import {
   ChangePasswordDto,
@@ -35,6 +38,17 @@ const LoginResponses = () =>
     },
   });
 
+/**
+ * Password guessing: limited per account (normalized email) and per IP, counted in Redis across instances; while Redis
+ * is away these routes fail closed (503 UNAVAILABLE with Retry-After) rather than allow unlimited guesses.
+ */
+const LoginLimits = () =>
+  applyDecorators(
+    RateLimit('login_ip', 'login_account'),
+    ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per account or per IP), with Retry-After' }),
+    ApiServiceUnavailableResponse({ description: 'UNAVAILABLE while the rate limits cannot be counted (Redis away)' }),
+  );
+
 /** The profile carries the caller's badge QR: no cache may keep it. */
 const NO_STORE = () => Header('Cache-Control', 'no-store');
 
@@ -46,6 +60,7 @@ export class AuthController {
 
   @Post('register')
   @Public()
+  @LoginLimits()
   @ApiOperation({ summary: 'Create an account (or claim one an organizer created for this email)' })
   @ApiCreatedResponse({ type: RegisterResponseDto })
   register(@Body() dto: RegisterDto, @Headers('user-agent') ua?: string): Promise<RegisterResponseDto> {
@@ -54,6 +69,7 @@ export class AuthController {
 
   @Post('login')
   @Public()
+  @LoginLimits()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in; INVALID_CREDENTIALS for an unknown email or a wrong password alike' })
   @LoginResponses()
@@ -66,6 +82,7 @@ export class AuthController {
 
   @Post('token')
   @Public()
+  @LoginLimits()
   @HttpCode(200)
   @ApiOperation({ summary: 'Alias of login/' })
   @LoginResponses()
@@ -111,6 +128,8 @@ export class AuthController {
 
   @Post('token/refresh')
   @Public()
+  @RateLimit('refresh_ip')
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per IP), with Retry-After' })
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate: the old refresh token is spent; reusing a spent one revokes its whole family' })
   @ApiOkResponse({ type: TokenPairDto })
@@ -154,6 +173,9 @@ export class AuthController {
 
   @Post('change-password')
   @Authenticated()
+  @RateLimit('api_token', 'login_ip', 'password')
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per user and per IP), with Retry-After' })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE while the rate limits cannot be counted (Redis away)' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Change password; every other session of the user is revoked' })
   @ApiNoContentResponse()

@@ -5,8 +5,16 @@ import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { Authenticated, EventCreator, EventRoles, Public, SelectionToken } from '../../common/auth/auth.decorators';
-import { AppException } from '../../common/errors/app.exception';
+import {
+  Authenticated,
+  BotToken,
+  EventCreator,
+  EventRoles,
+  Public,
+  SelectionToken,
+} from '../../common/auth/auth.decorators';
+import { BotTokenVerifier, type BotContext } from '../../common/auth/bot-auth';
+import { AppException, ErrorCode, unauthorized } from '../../common/errors/app.exception';
 import { DomainEvents } from '../../common/events/domain-events';
 import { loadConfig } from '../../config/app-config';
 import type { AssignmentsService } from '../assignments/assignments.service';
@@ -26,6 +34,7 @@ class Routes {
   @SelectionToken() select() {}
   @EventRoles('organisateur') organizerOnly() {}
   @EventCreator() createEvent() {}
+  @BotToken() bot() {}
   undeclared() {}
 }
 
@@ -42,6 +51,15 @@ const baseState: SessionState = {
   membershipActive: true,
 };
 
+const BOT: BotContext = { tokenId: SID, eventId: EVENT, channelIds: [] };
+/** Knows one bot token, `good`. */
+class FakeBots extends BotTokenVerifier {
+  async verify(token: string): Promise<BotContext> {
+    if (token !== 'good') throw unauthorized(ErrorCode.TOKEN_INVALID, 'Unknown or revoked bot token');
+    return BOT;
+  }
+}
+
 const noCache = new SessionStateCache(new DomainEvents(), { ...config, authCacheTtlMs: 0 });
 
 function sessionsWith(state: SessionState | null): SessionsService {
@@ -51,8 +69,12 @@ function sessionsWith(state: SessionState | null): SessionsService {
   return sessions;
 }
 
-function context(handler: keyof Routes, token?: string): { ctx: ExecutionContext; request: FastifyRequest } {
-  const request = { headers: token ? { authorization: `Bearer ${token}` } : {} } as FastifyRequest;
+function context(
+  handler: keyof Routes,
+  token?: string,
+  headers: Record<string, string> = {},
+): { ctx: ExecutionContext; request: FastifyRequest } {
+  const request = { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } } as FastifyRequest;
   const ctx = {
     getType: () => 'http',
     getHandler: () => Routes.prototype[handler],
@@ -77,7 +99,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
 
 describe('AuthGuard', () => {
   const guard = (state: SessionState | null = baseState) =>
-    new AuthGuard(new Reflector(), sessionsWith(state), organizerNowhere, noCache);
+    new AuthGuard(new Reflector(), sessionsWith(state), organizerNowhere, noCache, new FakeBots());
 
   it('refuses a route that declares no policy, even with a valid token (deny by default)', async () => {
     const { ctx } = context('undeclared', access());
@@ -109,7 +131,7 @@ describe('AuthGuard', () => {
       [baseState, organizerSomewhere, true],
     ];
     for (const [state, assignments, allowed] of cases) {
-      const run = new AuthGuard(new Reflector(), sessionsWith(state), assignments, noCache).canActivate(
+      const run = new AuthGuard(new Reflector(), sessionsWith(state), assignments, noCache, new FakeBots()).canActivate(
         context('createEvent', access()).ctx,
       );
       if (allowed) assert.equal(await run, true);
@@ -164,5 +186,22 @@ describe('AuthGuard', () => {
     assert.equal(ok.request.auth?.userId, USER);
     const { ctx } = context('select', access());
     assert.deepEqual(await refusal(guard().canActivate(ctx)), { status: 401, code: 'TOKEN_INVALID' });
+  });
+
+  it('takes only X-Bot-Token on bot routes: missing → AUTH_REQUIRED, unknown → TOKEN_INVALID, a bearer opens nothing', async () => {
+    assert.deepEqual(await refusal(guard().canActivate(context('bot').ctx)), { status: 401, code: 'AUTH_REQUIRED' });
+    const withBearer = context('bot', access());
+    assert.deepEqual(await refusal(guard().canActivate(withBearer.ctx)), { status: 401, code: 'AUTH_REQUIRED' });
+    const wrong = context('bot', undefined, { 'x-bot-token': 'bad' });
+    assert.deepEqual(await refusal(guard().canActivate(wrong.ctx)), { status: 401, code: 'TOKEN_INVALID' });
+    const ok = context('bot', undefined, { 'x-bot-token': 'good' });
+    assert.equal(await guard().canActivate(ok.ctx), true);
+    assert.deepEqual(ok.request.bot, BOT);
+    assert.equal(ok.request.auth, undefined, 'no user is authenticated by a bot token');
+  });
+
+  it('a bot token opens no user route', async () => {
+    const { ctx } = context('mine', undefined, { 'x-bot-token': 'good' });
+    assert.deepEqual(await refusal(guard().canActivate(ctx)), { status: 401, code: 'AUTH_REQUIRED' });
   });
 });

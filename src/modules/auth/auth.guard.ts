@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AUTH_POLICY, type AuthPolicy } from '../../common/auth/auth.decorators';
 import type { AuthContext } from '../../common/auth/auth-context';
+import { BOT_TOKEN_HEADER, BotTokenVerifier } from '../../common/auth/bot-auth';
 import { AppException, ErrorCode, forbidden, unauthorized } from '../../common/errors/app.exception';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { SessionStateCache } from './session-state.cache';
@@ -26,6 +27,7 @@ export class AuthGuard implements CanActivate {
     private readonly sessions: SessionsService,
     private readonly assignments: AssignmentsService,
     private readonly cache: SessionStateCache,
+    private readonly bots: BotTokenVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,6 +40,15 @@ export class AuthGuard implements CanActivate {
     if (policy.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (policy.kind === 'bot-token') {
+      // Only the bot header counts here: a user's bearer token opens no bot route.
+      const botToken = request.headers[BOT_TOKEN_HEADER];
+      if (typeof botToken !== 'string' || botToken === '') {
+        throw unauthorized(ErrorCode.AUTH_REQUIRED, 'X-Bot-Token header required');
+      }
+      request.bot = await this.bots.verify(botToken);
+      return true;
+    }
     const token = bearerToken(request);
     if (!token) throw unauthorized(ErrorCode.AUTH_REQUIRED, 'Authentication required');
 

@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AssignmentsModule } from '../assignments/assignments.module';
+import { BotTokensModule } from '../discord/bot-tokens.module';
 import { EventsModule } from '../events/events.module';
 import { ParticipantsModule } from '../participants/participants.module';
 import { UsersModule } from '../users/users.module';
@@ -33,6 +34,7 @@ import { SessionsService } from './sessions.service';
     EventsModule,
     AssignmentsModule,
     ParticipantsModule,
+    BotTokensModule,
   ],
   controllers: [AuthController, UsersMeController],
   providers: [

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { DomainEvents } from '../../common/events/domain-events';
+import { closeRedis } from '../../common/redis';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import type { SessionState } from './sessions.service';
@@ -71,7 +72,7 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
     for (const off of this.unsubscribe) off();
     const redis = this.redis;
     this.redis = null;
-    if (redis) await Promise.all([redis.pub.quit(), redis.sub.quit()].map((p) => p.catch(() => undefined)));
+    if (redis) await Promise.all([closeRedis(redis.pub), closeRedis(redis.sub)]);
   }
 
   /** The cached state, or the loader's answer (stored unless an eviction happened meanwhile). */

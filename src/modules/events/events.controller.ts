@@ -56,6 +56,20 @@ export class EventsController {
     return this.events.list(auth, query, req, 'upcoming');
   }
 
+  @Get('open')
+  @Authenticated()
+  @ApiOperation({
+    summary: 'Events open to registration that the caller may join (any event; not cancelled, not over, no role yet)',
+  })
+  @ApiPage(EventDto)
+  open(
+    @CurrentUser() auth: AuthContext,
+    @Query() query: EventListQueryDto,
+    @Req() req: FastifyRequest,
+  ): Promise<Page<EventDto>> {
+    return this.events.open(auth, query, req);
+  }
+
   @Post()
   @EventCreator()
   @ApiOperation({

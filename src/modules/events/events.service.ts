@@ -11,6 +11,7 @@ import { DomainEvents } from '../../common/events/domain-events';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { FilesService } from '../files/files.service';
+import { RegistrationsService } from '../registrations/registrations.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { UserEventAssignment } from '../assignments/entities/user-event-assignment.entity';
 import type {
@@ -42,6 +43,7 @@ export class EventsService {
     private readonly assignments: AssignmentsService,
     private readonly rooms: RoomsService,
     private readonly files: FilesService,
+    private readonly registrations: RegistrationsService,
     private readonly domainEvents: DomainEvents,
   ) {}
 
@@ -55,11 +57,25 @@ export class EventsService {
     const qb = this.visibleTo(auth);
     const status = only ?? query.status;
     if (status) qb.andWhere(STATUS_SQL[status]);
-    if (query.search) {
-      qb.andWhere('(e.name ILIKE :s OR e.location ILIKE :s OR e.description ILIKE :s)', {
-        s: `%${escapeLike(query.search)}%`,
+    this.searched(qb, query);
+    return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['e.startDate', 'ASC']), query, request, (rows) =>
+      this.toDtos(rows),
+    );
+  }
+
+  /**
+   * `GET /api/events/open/`: the catalogue of events the caller may join by registering: open to registration, not
+   * cancelled, not over, and the caller holds no role in them yet (any event, not only the token's).
+   */
+  async open(auth: AuthContext, query: EventListQueryDto, request: FastifyRequest): Promise<Page<EventDto>> {
+    const qb = this.events
+      .createQueryBuilder('e')
+      .where('e.registration_open AND NOT e.is_cancelled AND e.end_date > now()')
+      .andWhere('NOT EXISTS (SELECT 1 FROM user_event_assignments m WHERE m.event_id = e.id AND m.user_id = :userId)', {
+        userId: auth.userId,
       });
-    }
+    if (query.status) qb.andWhere(STATUS_SQL[query.status]);
+    this.searched(qb, query);
     return pageOf(qb, orderingOf(query.ordering, ORDER_COLUMNS, ['e.startDate', 'ASC']), query, request, (rows) =>
       this.toDtos(rows),
     );
@@ -81,6 +97,7 @@ export class EventsService {
   async create(auth: AuthContext, dto: CreateEventDto): Promise<EventDto> {
     // Who may create is the route's policy (@EventCreator), checked by the guard before validation.
     assertDates(dto.start_date, dto.end_date);
+    assertArea(dto);
     const event = await this.dataSource.transaction(async (manager) => {
       const created = await manager.getRepository(Event).save(
         manager.getRepository(Event).create({
@@ -90,6 +107,9 @@ export class EventsService {
           endDate: dto.end_date,
           location: dto.location ?? '',
           locationDetails: dto.location_details ?? '',
+          latitude: dto.latitude?.toString() ?? null,
+          longitude: dto.longitude?.toString() ?? null,
+          attendanceRadius: dto.attendance_radius ?? null,
           organizerContact: dto.organizer_contact ?? '',
           capacity: dto.capacity ?? null,
           registrationOpen: dto.registration_open ?? false,
@@ -116,18 +136,23 @@ export class EventsService {
   async status(id: string, auth: AuthContext, now = new Date()): Promise<EventStatusDto> {
     const event = await this.visibleTo(auth).andWhere('e.id = :id', { id }).getOne();
     if (!event) throw notFound('Event');
-    const s = eventStatus(event, now);
-    const seconds = (d: Date) => Math.max(0, Math.ceil((d.getTime() - now.getTime()) / 1000));
-    return {
-      id: event.id,
-      name: event.name,
-      status: s === 'completed' ? 'ended' : s,
-      start_date: event.startDate,
-      end_date: event.endDate,
-      can_attend: s === 'active',
-      time_until_start: s === 'upcoming' ? seconds(event.startDate) : null,
-      time_until_end: s === 'upcoming' || s === 'active' ? seconds(event.endDate) : null,
-    };
+    return statusOf(event, now);
+  }
+
+  /** The status of an event the caller is already scoped to (a bot token's event). */
+  async statusOfEvent(eventId: string, now = new Date()): Promise<EventStatusDto> {
+    return statusOf(await this.scoped(eventId), now);
+  }
+
+  /** One event, for a caller already scoped to it (a bot token's event). */
+  async getScoped(eventId: string): Promise<EventDto> {
+    return this.toDto(await this.scoped(eventId));
+  }
+
+  private async scoped(eventId: string): Promise<Event> {
+    const event = await this.events.findOneBy({ id: eventId });
+    if (!event) throw notFound('Event');
+    return event;
   }
 
   /** Changes to the event of the token only: any other id is 404. */
@@ -149,6 +174,9 @@ export class EventsService {
       endDate: dto.end_date,
       location: dto.location,
       locationDetails: dto.location_details,
+      latitude: dto.latitude === undefined ? undefined : (dto.latitude?.toString() ?? null),
+      longitude: dto.longitude === undefined ? undefined : (dto.longitude?.toString() ?? null),
+      attendanceRadius: dto.attendance_radius,
       organizerContact: dto.organizer_contact,
       capacity: dto.capacity,
       registrationOpen: dto.registration_open,
@@ -161,8 +189,19 @@ export class EventsService {
     };
     const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Event>;
     assertDates(changes.startDate ?? event.startDate, changes.endDate ?? event.endDate);
+    assertArea({
+      latitude: 'latitude' in changes ? changes.latitude : event.latitude,
+      longitude: 'longitude' in changes ? changes.longitude : event.longitude,
+      attendance_radius: 'attendanceRadius' in changes ? changes.attendanceRadius : event.attendanceRadius,
+    });
     try {
-      return this.toDto(await this.events.save(Object.assign(event, changes)));
+      const saved = await this.dataSource.transaction(async (manager) => {
+        const updated = await manager.getRepository(Event).save(Object.assign(event, changes));
+        // More seats (or no limit any more): the waiting list moves up in the same transaction.
+        if (changes.capacity !== undefined) await this.registrations.fillFreeSeats(manager, eventId);
+        return updated;
+      });
+      return this.toDto(saved);
     } catch (error) {
       const violation = constraintViolation(error);
       if (violation?.kind === 'check' && violation.constraint === 'chk_events_registered_count') {
@@ -200,6 +239,9 @@ export class EventsService {
         end_date: e.endDate,
         location: e.location,
         location_details: e.locationDetails,
+        latitude: e.latitude === null ? null : Number(e.latitude),
+        longitude: e.longitude === null ? null : Number(e.longitude),
+        attendance_radius: e.attendanceRadius,
         logo_url: eventFileUrl(e, 'logo', e.logoFile),
         banner_url: eventFileUrl(e, 'banner', e.bannerFile),
         programme_file: eventFileUrl(e, 'programme', e.programmeFile),
@@ -223,6 +265,13 @@ export class EventsService {
     });
   }
 
+  private searched(qb: SelectQueryBuilder<Event>, query: EventListQueryDto): void {
+    if (!query.search) return;
+    qb.andWhere('(e.name ILIKE :s OR e.location ILIKE :s OR e.description ILIKE :s)', {
+      s: `%${escapeLike(query.search)}%`,
+    });
+  }
+
   private visibleTo(auth: AuthContext): SelectQueryBuilder<Event> {
     const qb = this.events.createQueryBuilder('e');
     if (!auth.isStaff) {
@@ -232,6 +281,36 @@ export class EventsService {
     }
     return qb;
   }
+}
+
+/** Coordinates come in pairs, and a radius needs them (the CHECKs of the table, answered as a 400 first). */
+function assertArea(area: {
+  latitude?: number | string | null;
+  longitude?: number | string | null;
+  attendance_radius?: number | null;
+}): void {
+  const hasLat = area.latitude !== undefined && area.latitude !== null;
+  const hasLon = area.longitude !== undefined && area.longitude !== null;
+  if (hasLat !== hasLon)
+    throw validationFailed({ [hasLat ? 'longitude' : 'latitude']: ['latitude and longitude go together'] });
+  if (area.attendance_radius != null && !hasLat) {
+    throw validationFailed({ attendance_radius: ['Needs the latitude and longitude of the event'] });
+  }
+}
+
+function statusOf(event: Event, now: Date): EventStatusDto {
+  const s = eventStatus(event, now);
+  const seconds = (d: Date) => Math.max(0, Math.ceil((d.getTime() - now.getTime()) / 1000));
+  return {
+    id: event.id,
+    name: event.name,
+    status: s === 'completed' ? 'ended' : s,
+    start_date: event.startDate,
+    end_date: event.endDate,
+    can_attend: s === 'active',
+    time_until_start: s === 'upcoming' ? seconds(event.startDate) : null,
+    time_until_end: s === 'upcoming' || s === 'active' ? seconds(event.endDate) : null,
+  };
 }
 
 function assertDates(start: Date, end: Date): void {

@@ -19,11 +19,13 @@ import {
   ApiOperation,
   ApiProduces,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { CurrentEvent, CurrentUser, EventRoles } from '../../common/auth/auth.decorators';
 import { IdParam } from '../../common/http/id-param';
+import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
 import { ApiPage, type Page } from '../../common/pagination/api-page';
 import { LeadDto, LeadListQueryDto, LeadStatsDto, ScanLeadDto, UpdateLeadDto } from './dto/exposant-scan.dto';
 import { ExposantScanErrors } from './exposant-scans.errors';
@@ -37,6 +39,8 @@ const ScanRoute = (path: string, summary: string) =>
   applyDecorators(
     Post(path),
     EventRoles('exposant'),
+    RateLimit('api_token', 'leads'),
+    ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (lead scans per exhibitor session), with Retry-After' }),
     ApiOperation({
       summary,
       description:

@@ -4,7 +4,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/auth/auth.decorators';
+import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
 import { migrationsUpToDate } from '../../database/migrate';
+import { ShutdownState } from './shutdown-state';
 
 type Check = 'up' | 'down';
 
@@ -16,8 +18,12 @@ export const READY_TIMEOUT_MS = 3000;
 
 @ApiTags('health')
 @Controller('health')
+@RateLimit() // probes of load balancers and orchestrators
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly shutdown: ShutdownState,
+  ) {}
 
   @Get('live')
   @Public()
@@ -30,14 +36,23 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'The database answers and every migration is applied' })
+  @ApiOperation({
+    summary: 'The database answers, every migration is applied and the process is not shutting down',
+    description:
+      'After SIGTERM this answers 503 `{"status": "draining"}` (for SHUTDOWN_DELAY_MS the other routes are still ' +
+      'served), so that a load balancer stops sending before the listener closes.',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: 'up', migrations: 'up' } } } })
   @ApiServiceUnavailableResponse({
     schema: { example: { status: 'error', checks: { database: 'down', migrations: 'down' } } },
   })
   async ready(
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ status: string; checks: Record<string, Check> }> {
+  ): Promise<{ status: string; checks?: Record<string, Check> }> {
+    if (this.shutdown.phase !== 'serving') {
+      reply.status(503).header('Retry-After', '5');
+      return { status: 'draining' };
+    }
     const probe = async (): Promise<Record<string, Check>> => {
       try {
         await this.dataSource.query('SELECT 1');

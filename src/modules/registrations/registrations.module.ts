@@ -9,5 +9,6 @@ import { RegistrationsService } from './registrations.service';
   imports: [TypeOrmModule.forFeature([EventRegistration]), AssignmentsModule],
   controllers: [RegistrationsController],
   providers: [RegistrationsService],
+  exports: [RegistrationsService],
 })
 export class RegistrationsModule {}

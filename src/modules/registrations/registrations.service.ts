@@ -54,7 +54,10 @@ export class RegistrationsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsService,
     private readonly events: DomainEvents,
-  ) {}
+  ) {
+    // An organisateur removing a registrant from the event ends their registration too, and frees the seat.
+    assignments.onMembershipRemoved((manager, removed) => this.release(manager, removed.eventId, removed.userId));
+  }
 
   /**
    * Registers the caller. `created` is false when they were already registered (confirmed or waitlisted): the same
@@ -104,14 +107,24 @@ export class RegistrationsService {
       if (locked.length === 0) throw notFound('Event');
       const current = await manager.findOneBy(EventRegistration, { eventId, userId, status: Not('cancelled') });
       if (!current) throw notFound('Registration');
-      await manager.update(EventRegistration, { id: current.id }, { status: 'cancelled', updatedAt: new Date() });
-      if (current.status !== 'confirmed') return false;
-      const removed = await this.assignments.removeRole(manager, eventId, userId, 'participant');
-      await this.promoteFirst(manager, eventId);
-      return removed;
+      await this.end(manager, current);
+      return current.status === 'confirmed' && this.assignments.removeRole(manager, eventId, userId, 'participant');
     });
     // After the commit: live connections and cached sessions of the canceller see the role gone.
     if (roleRemoved) await this.events.publish('membership.changed', { eventId, userId, role: null });
+  }
+
+  /** Ends the registration of someone removed from the event; a confirmed seat goes to the waiting list. */
+  private async release(manager: EntityManager, eventId: string, userId: string): Promise<void> {
+    await manager.query(LOCK, [eventId]);
+    const current = await manager.findOneBy(EventRegistration, { eventId, userId, status: Not('cancelled') });
+    if (current) await this.end(manager, current);
+  }
+
+  /** Cancels a registration; its confirmed seat goes to the first person waiting. The event row is locked. */
+  private async end(manager: EntityManager, current: EventRegistration): Promise<void> {
+    await manager.update(EventRegistration, { id: current.id }, { status: 'cancelled', updatedAt: new Date() });
+    if (current.status === 'confirmed') await this.promoteFirst(manager, current.eventId);
   }
 
   /** The caller's registration, or 404 (also when cancelled). */
@@ -160,6 +173,34 @@ export class RegistrationsService {
 
   // ---- helpers ----------------------------------------------------------------------------------------------------
 
+  /**
+   * After the event's capacity grew or became unlimited, in the transaction that changed it (which holds the event
+   * row): the free seats go to the waiting list, first come first served. Returns how many were confirmed.
+   */
+  async fillFreeSeats(manager: EntityManager, eventId: string): Promise<number> {
+    await manager.query(LOCK, [eventId]);
+    // A raw UPDATE answers [rows, count].
+    const [promoted]: [{ user_id: string }[], number] = await manager.query(
+      `UPDATE event_registrations SET status = 'confirmed', updated_at = now()
+        WHERE id IN (SELECT r.id FROM event_registrations r
+                      WHERE r.event_id = $1 AND r.status = 'waitlisted'
+                      ORDER BY r.queue_number
+                      LIMIT (SELECT CASE WHEN capacity IS NULL THEN NULL
+                                         ELSE greatest(capacity - registered_count, 0) END
+                               FROM events WHERE id = $1))
+        RETURNING user_id`,
+      [eventId],
+    );
+    if (promoted.length === 0) return 0;
+    // The CHECK against capacity stays the last word: a miscount here fails the whole change.
+    await manager.query('UPDATE events SET registered_count = registered_count + $2 WHERE id = $1', [
+      eventId,
+      promoted.length,
+    ]);
+    for (const { user_id } of promoted) await this.admit(manager, eventId, user_id);
+    return promoted.length;
+  }
+
   /** Confirms the first of the waiting list on the seat just freed, or gives the seat back to the event. */
   private async promoteFirst(manager: EntityManager, eventId: string): Promise<void> {
     const next = await manager.findOne(EventRegistration, {
@@ -171,9 +212,13 @@ export class RegistrationsService {
       return;
     }
     await manager.update(EventRegistration, { id: next.id }, { status: 'confirmed', updatedAt: new Date() });
-    // Someone an organisateur gave a role meanwhile keeps it (and the seat).
-    if (!(await this.assignments.membership(eventId, next.userId, manager))) {
-      await this.assignments.assign(eventId, next.userId, 'participant', null, manager);
+    await this.admit(manager, eventId, next.userId);
+  }
+
+  /** A newly confirmed registrant becomes a participant (with a badge); a role an organisateur gave meanwhile stays. */
+  private async admit(manager: EntityManager, eventId: string, userId: string): Promise<void> {
+    if (!(await this.assignments.membership(eventId, userId, manager))) {
+      await this.assignments.assign(eventId, userId, 'participant', null, manager);
     }
   }
 

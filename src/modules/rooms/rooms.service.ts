@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { In, type Repository } from 'typeorm';
+import { idsNotInEvent } from '../../database/event-scoped';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { conflict, notFound } from '../../common/errors/app.exception';
@@ -29,11 +30,8 @@ export class RoomsService {
   }
 
   /** Which of these ids are not rooms of the event (body fields naming rooms are checked with it). */
-  async notInEvent(eventId: string, ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const found = await this.rooms.find({ select: { id: true }, where: { eventId, id: In(ids) } });
-    const known = new Set(found.map((r) => r.id.toLowerCase()));
-    return ids.filter((id) => !known.has(id.toLowerCase()));
+  notInEvent(eventId: string, ids: string[]): Promise<string[]> {
+    return idsNotInEvent(this.rooms, eventId, ids);
   }
 
   /** Number of rooms per event, for the event objects' `total_rooms`. */

@@ -1,7 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
-import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
+import { idsNotInEvent } from '../../database/event-scoped';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { AppException, conflict, forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
@@ -64,11 +65,8 @@ export class SessionsService {
   }
 
   /** Which of these ids are not sessions of the event (body fields naming sessions are checked with it). */
-  async notInEvent(eventId: string, ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const found = await this.sessions.find({ select: { id: true }, where: { eventId, id: In(ids) } });
-    const known = new Set(found.map((s) => s.id.toLowerCase()));
-    return ids.filter((id) => !known.has(id.toLowerCase()));
+  notInEvent(eventId: string, ids: string[]): Promise<string[]> {
+    return idsNotInEvent(this.sessions, eventId, ids);
   }
 
   async get(eventId: string, id: string): Promise<SessionDto> {

@@ -94,6 +94,32 @@ export class UsersService implements OnApplicationBootstrap {
     return repo.findOneByOrFail({ email });
   }
 
+  findByDiscordId(discordUserId: string): Promise<User | null> {
+    return this.users.findOneBy({ discordUserId });
+  }
+
+  /**
+   * The account linked to this Discord id, creating a Discord-only one (no email, no password) when there is none;
+   * the Discord username is brought up to date, the names of an existing account are kept. Safe when two requests
+   * register the same Discord user at once (the unique index decides).
+   */
+  async findOrCreateByDiscord(input: {
+    discordUserId: string;
+    discordUsername: string;
+    name: string;
+  }): Promise<{ user: User; created: boolean }> {
+    const [firstName = '', ...rest] = input.name.trim().split(/\s+/);
+    const rows: { id: string; created: boolean }[] = await this.users.query(
+      `INSERT INTO users (discord_user_id, discord_username, first_name, last_name) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (discord_user_id) WHERE discord_user_id IS NOT NULL
+       DO UPDATE SET discord_username = EXCLUDED.discord_username, updated_at = now()
+       RETURNING id, (xmax = 0) AS created`,
+      [input.discordUserId, input.discordUsername, firstName, rest.join(' ')],
+    );
+    const row = rows[0] as { id: string; created: boolean };
+    return { user: await this.users.findOneByOrFail({ id: row.id }), created: row.created };
+  }
+
   /** The user a request body names: an existing `user_id` (else 404), or the account of an `email`, created when new. */
   resolveReference(
     ref: { user_id?: string; email?: string; first_name?: string; last_name?: string },

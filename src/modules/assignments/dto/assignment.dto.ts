@@ -111,7 +111,8 @@ export class AssignmentDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) user: string;
   @ApiProperty() user_name: string;
-  @ApiProperty() user_email: string;
+  @ApiProperty({ nullable: true, type: String, description: 'null for a Discord-only account' }) user_email:
+    string | null;
   @ApiProperty({ format: 'uuid' }) event: string;
   @ApiProperty({ enum: EVENT_ROLES }) role: EventRole;
   @ApiProperty() is_active: boolean;

@@ -17,23 +17,26 @@ import { QueryBoolean } from '../../../common/http/validators';
 import { ListQueryDto } from '../../../common/pagination/pagination';
 import { ATTENDANCE_METHODS, type AttendanceMethod } from '../entities/attendance.entity';
 
+/** `POST /api/events/{id}/attend/`: where the participant is, needed when the event has an attendance radius. */
+export class AttendEventDto {
+  @ApiPropertyOptional({ description: 'WGS 84 degrees; required with longitude when the event has a radius' })
+  @IsOptional()
+  @IsLatitude()
+  latitude?: number;
+
+  @ApiPropertyOptional({ description: 'WGS 84 degrees' })
+  @IsOptional()
+  @IsLongitude()
+  longitude?: number;
+}
+
 /** `POST /api/sessions/{id}/attend/`. */
-export class AttendSessionDto {
+export class AttendSessionDto extends AttendEventDto {
   @ApiPropertyOptional({ description: 'The code shown in the room, when staff opened code attendance' })
   @IsOptional()
   @IsString()
   @Length(1, 32)
   code?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsLatitude()
-  latitude?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsLongitude()
-  longitude?: number;
 }
 
 export class AttendanceRecordDto {

@@ -57,6 +57,10 @@ export class Attendance {
   @Column({ type: 'numeric', precision: 9, scale: 6, nullable: true })
   longitude: string | null;
 
+  /** Metres from the event's coordinates, when the event has an attendance radius and the record a location. */
+  @Column({ type: 'integer', nullable: true })
+  distanceM: number | null;
+
   /** Why staff marked it (manual marking). */
   @Column({ type: 'text', nullable: true })
   note: string | null;

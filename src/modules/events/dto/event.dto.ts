@@ -6,6 +6,8 @@ import {
   IsIn,
   IsInt,
   IsISO4217CurrencyCode,
+  IsLatitude,
+  IsLongitude,
   IsObject,
   IsOptional,
   IsString,
@@ -22,6 +24,8 @@ import { ListQueryDto, orderingValues } from '../../../common/pagination/paginat
 const STATUSES = ['upcoming', 'active', 'completed', 'cancelled'] as const;
 /** The largest value of the `integer` column: above it the database would refuse the row. */
 const MAX_CAPACITY = 2_147_483_647;
+/** A radius beyond 100 km is no area check at all. */
+const MAX_RADIUS = 100_000;
 
 /** Body of `POST /api/events/`: name and dates are required. */
 export class CreateEventDto {
@@ -62,6 +66,36 @@ export class CreateEventDto {
   @IsString()
   @MaxLength(255)
   organizer_contact?: string;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    description: 'WGS 84 degrees; with longitude',
+    example: 36.7538,
+  })
+  @IsOptional()
+  @IsLatitude()
+  latitude?: number | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'WGS 84 degrees; with latitude', example: 3.0588 })
+  @IsOptional()
+  @IsLongitude()
+  longitude?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_RADIUS,
+    description:
+      'Metres around latitude/longitude within which participants may mark themselves present (null: anywhere). ' +
+      'Self and code attendance then need the location and answer 409 OUT_OF_AREA outside it.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RADIUS)
+  attendance_radius?: number | null;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_CAPACITY, nullable: true, type: Number })
   @IsOptional()
@@ -137,6 +171,10 @@ export class EventDto {
   @ApiProperty() end_date: Date;
   @ApiProperty() location: string;
   @ApiProperty() location_details: string;
+  @ApiProperty({ nullable: true, type: Number }) latitude: number | null;
+  @ApiProperty({ nullable: true, type: Number }) longitude: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Metres; null: self attendance from anywhere' })
+  attendance_radius: number | null;
   @ApiProperty({ nullable: true, type: String, description: 'Download URL, e.g. /api/events/{id}/files/logo/' })
   logo_url: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Download URL, e.g. /api/events/{id}/files/banner/' })

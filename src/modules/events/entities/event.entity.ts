@@ -11,6 +11,11 @@ export type EventStatus = 'upcoming' | 'active' | 'completed' | 'cancelled';
   'chk_events_registered_count',
   `"registered_count" >= 0 AND ("capacity" IS NULL OR "registered_count" <= "capacity")`,
 )
+@Check(
+  'chk_events_coordinates',
+  `("latitude" IS NULL) = ("longitude" IS NULL) AND ("attendance_radius" IS NULL OR "latitude" IS NOT NULL)`,
+)
+@Check('chk_events_attendance_radius', `"attendance_radius" IS NULL OR "attendance_radius" > 0`)
 @Index('idx_events_start_date', ['startDate'])
 export class Event extends BaseEntity {
   @Column({ type: 'varchar', length: 200 })
@@ -30,6 +35,17 @@ export class Event extends BaseEntity {
 
   @Column({ type: 'text', default: '' })
   locationDetails: string;
+
+  /** Where the event takes place (WGS 84 degrees); both or neither. */
+  @Column({ type: 'numeric', precision: 9, scale: 6, nullable: true })
+  latitude: string | null;
+
+  @Column({ type: 'numeric', precision: 9, scale: 6, nullable: true })
+  longitude: string | null;
+
+  /** Metres around the coordinates within which self attendance is accepted; null: anywhere. */
+  @Column({ type: 'integer', nullable: true })
+  attendanceRadius: number | null;
 
   @Column({ type: 'varchar', length: 255, default: '' })
   organizerContact: string;

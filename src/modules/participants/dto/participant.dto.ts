@@ -84,7 +84,8 @@ export class ParticipantDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) user: string;
   @ApiProperty() user_name: string;
-  @ApiProperty() user_email: string;
+  @ApiProperty({ nullable: true, type: String, description: 'null for a Discord-only account' }) user_email:
+    string | null;
   @ApiProperty({ format: 'uuid' }) event: string;
   @ApiProperty({ example: 'K7QX-3MPA', description: 'Human-readable, unique in the event' }) badge_id: string;
   @ApiProperty() is_checked_in: boolean;

@@ -5,7 +5,7 @@ import { fullName } from '../users.service';
 /** The public `user` object of API.md. */
 export class UserDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() email: string;
+  @ApiProperty({ nullable: true, type: String, description: 'null for a Discord-only account' }) email: string | null;
   @ApiProperty() first_name: string;
   @ApiProperty() last_name: string;
   @ApiProperty() full_name: string;

@@ -3,11 +3,15 @@ import { BaseEntity } from '../../../database/base.entity';
 
 @Entity('users')
 @Check('chk_users_email_lowercase', `"email" = lower("email")`)
+@Check('chk_users_email_or_discord', `"email" IS NOT NULL OR "discord_user_id" IS NOT NULL`)
 export class User extends BaseEntity {
-  /** Always stored lower-cased so that uniqueness is case-insensitive. */
+  /**
+   * Always stored lower-cased so that uniqueness is case-insensitive. Null for a Discord-only account (created by the
+   * Discord bot's `users/register/`), which cannot log in until it is given an email.
+   */
   @Index('uq_users_email', { unique: true })
-  @Column({ type: 'varchar', length: 254 })
-  email: string;
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email: string | null;
 
   /** argon2id hash; null for an account created by an organizer and not yet claimed by registration. */
   @Column({ type: 'text', nullable: true })

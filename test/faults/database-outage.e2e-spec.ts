@@ -4,78 +4,12 @@
  * the same port is the recovery. The app itself is never restarted.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Response } from 'supertest';
-import { bearer, createUser, createWorld, PASSWORD, type World } from './helpers/factories';
-import { bootTestApp, testDatabaseUrl, type TestApp } from './helpers/test-app';
-
-class TcpProxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  private readonly pairs = new Set<[Socket, Socket]>();
-  /** Frozen: connections are accepted and kept open, but no byte goes through either way. */
-  private frozen = false;
-  port = 0;
-
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.frozen = false;
-    const server = createServer((client) => {
-      this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
-      client.on('error', () => client.destroy());
-      if (this.frozen) return;
-      const upstream = connect(this.targetPort, this.targetHost);
-      const pair: [Socket, Socket] = [client, upstream];
-      this.pairs.add(pair);
-      this.sockets.add(upstream);
-      upstream.on('close', () => {
-        this.sockets.delete(upstream);
-        this.pairs.delete(pair);
-        client.destroy();
-      });
-      upstream.on('error', () => upstream.destroy());
-      client.on('close', () => upstream.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    assert.ok(address && typeof address === 'object');
-    this.port = address.port;
-    this.server = server;
-  }
-
-  /** A database that hangs: open connections stay open but silent, new ones are accepted and never answered. */
-  freeze(): void {
-    this.frozen = true;
-    for (const [client, upstream] of this.pairs) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-    }
-  }
-
-  /** Refuses new connections (ECONNREFUSED) and cuts the open ones, as a crashed database would. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    this.pairs.clear();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
+import { bearer, createUser, createWorld, PASSWORD, type World } from '../helpers/factories';
+import type { TestApp } from '../helpers/test-app';
+import { bootBehindProxy, type TcpProxy } from './tcp-proxy';
 
 const RETRY_AFTER = /^[1-9]\d*$/;
 
@@ -92,25 +26,20 @@ function assertUnavailable(res: Response): void {
 }
 
 describe('database outage', () => {
-  const target = new URL(testDatabaseUrl());
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  let proxy: TcpProxy;
   let t: TestApp;
   let world: World;
   let email: string;
 
   before(async () => {
-    await proxy.start();
-    const viaProxy = new URL(target.toString());
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    t = await bootTestApp({}, viaProxy.toString());
+    ({ t, proxy } = await bootBehindProxy());
     world = await createWorld(t);
     email = (await createUser(t)).email;
   });
   after(async () => {
-    await proxy.start().catch(() => undefined); // let the pool close cleanly whatever happened
+    await proxy?.start().catch(() => undefined); // let the pool close cleanly whatever happened
     await t?.close();
-    await proxy.stop();
+    await proxy?.stop();
   });
 
   const profile = () => t.http.get('/api/auth/profile').set(bearer(world.tokens.participant));
