@@ -9,6 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
+import { getMetadataStorage } from 'class-validator';
 import type { EventRole } from '../../src/common/auth/event-role';
 import { expectError, expectValidation } from '../helpers/assertions';
 import { bearer, createEvent } from '../helpers/factories';
@@ -230,6 +234,35 @@ describe('API3 mass assignment', () => {
       ),
     ];
   }
+
+  it('every body of every route is a validated DTO class (a union or `object` type would skip validation)', () => {
+    const unvalidated: string[] = [];
+    for (const module of t.app.get(ModulesContainer).values()) {
+      for (const { metatype } of module.controllers.values()) {
+        if (!metatype) continue;
+        for (const name of Object.getOwnPropertyNames(metatype.prototype)) {
+          const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, name) ?? {}) as Record<
+            string,
+            { index: number }
+          >;
+          const types = (Reflect.getMetadata('design:paramtypes', metatype.prototype, name) ?? []) as unknown[];
+          for (const [key, { index }] of Object.entries(args)) {
+            if (Number(key.split(':')[0]) !== RouteParamtypes.BODY) continue;
+            const type = types[index] as (new () => object) | undefined;
+            // A DTO class carries class-validator metadata; Object (unions, `object`, `unknown`) does not.
+            if (
+              !type ||
+              type === Object ||
+              getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length === 0
+            ) {
+              unvalidated.push(`${metatype.name}.${name}`);
+            }
+          }
+        }
+      }
+    }
+    assert.deepEqual(unvalidated, []);
+  });
 
   it('every forbidden field is a 400 naming it; the event and its users are unchanged', async () => {
     const before = await eventDigest(t, w.event.id);

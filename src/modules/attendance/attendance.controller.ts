@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -54,17 +55,20 @@ export class AttendanceController {
       AREA_RULE,
   })
   @ApiOkResponse({ type: AttendanceRecordDto })
+  @ApiBody({ type: AttendEventDto, required: false })
   @ApiBadRequestResponse({ description: 'LOCATION_REQUIRED' })
   @ApiForbiddenResponse({ description: NO_BADGE })
   @ApiConflictResponse({ description: 'EVENT_NOT_STARTED, EVENT_ENDED, EVENT_CANCELLED, OUT_OF_AREA' })
   attendEvent(
     @CurrentEvent() eventId: string,
     @IdParam() id: string,
-    @Body() dto: AttendEventDto | undefined,
+    // The class itself, not `AttendEventDto | undefined`: a union is emitted as Object, which the validation pipe
+    // skips (an absent body is validated as {}).
+    @Body() dto: AttendEventDto,
     @CurrentUser() caller: AuthContext,
   ): Promise<AttendanceRecord> {
     assertTokenEvent(id, eventId);
-    return this.attendance.attendEvent(eventId, caller.userId, dto ?? {});
+    return this.attendance.attendEvent(eventId, caller.userId, dto);
   }
 
   @Get('events/:id/check-attendance')
