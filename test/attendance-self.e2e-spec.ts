@@ -185,8 +185,12 @@ describe('self attendance', () => {
         [409, 'OUT_OF_AREA', 445, 200],
       );
       assert.equal(await rows(area.event.id), 0, 'nothing written by the refusals');
+      expectValidation(await attendAt(m.token, { latitude: '36.7548', longitude: '3.0588' }), 'latitude', 'longitude');
       const ok = await attendAt(m.token, near);
       assert.equal(ok.status, 200, ok.text);
+      // Present already: the same record again, from anywhere and without a position.
+      assert.deepEqual((await attendAt(m.token)).body, ok.body);
+      assert.deepEqual((await attendAt(m.token, far)).body, ok.body);
       const [kept]: { latitude: string; distance_m: number }[] = await t.db.query(
         'SELECT latitude, distance_m FROM attendances WHERE id = $1',
         [ok.body.id],
@@ -209,10 +213,18 @@ describe('self attendance', () => {
       assert.equal((await send({ code: 'WRONG1', ...far })).body.code, 'OUT_OF_AREA');
       expectError(await send({ code: 'WRONG1' }), 400, 'LOCATION_REQUIRED');
       assert.equal(await countRows(t, 'attendance_code_attempts', 'session_id = $1', [s]), 0, 'no guess counted');
+      const [{ secret, rotates_every }]: { secret: string; rotates_every: number }[] = await t.db.query(
+        'SELECT secret, rotates_every FROM attendance_codes WHERE session_id = $1',
+        [s],
+      );
+      const code = codeFor(secret, s, windowAt(new Date(), rotates_every));
+      const marked = await send({ code, ...near });
+      assert.deepEqual([marked.status, marked.body.method], [200, 'code'], marked.text);
+      assert.deepEqual((await send({})).body, marked.body, 'present already: no code, no position needed');
       const manual = await t.http
         .post(`/api/events/${area.event.id}/attendees/`)
         .set(bearer(area.tokens.gestionnaire_des_salles))
-        .send({ participant_id: m.participant.id, session_id: s });
+        .send({ participant_id: (await createMember(t, area.event.id)).participant.id, session_id: s });
       assert.equal(manual.status, 201, manual.text);
     });
 

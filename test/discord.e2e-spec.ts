@@ -442,6 +442,11 @@ describe('discord', () => {
       assert.equal(ledger.status, 200, ledger.text);
       assert.ok((ledger.body.results as { id: string }[]).some((r) => r.id === first.body.id));
       for (const r of ledger.body.results as { method: string }[]) assert.equal(r.method, 'discord');
+      // A bot is a third party: no positions, staff notes or markers in what it reads.
+      const BOT_KEYS = ['attended_at', 'id', 'method', 'participant', 'participant_name', 'session'];
+      for (const r of [...ledger.body.results, ...history.body.results] as object[]) {
+        assert.deepEqual(Object.keys(r).sort(), BOT_KEYS);
+      }
       // Staff see the same record in the app.
       const staff = await t.http
         .get(`/api/events/${w.event.id}/attendees/?method=discord`)

@@ -337,6 +337,32 @@ describe('registrations', () => {
       await assertSeats(w.event.id, 1);
     });
 
+    it('removals by an organisateur racing the same people cancelling: no deadlock, seats exact', async () => {
+      const w = await createWorld(t, { registrationOpen: true, capacity: 20 });
+      const people = await strangers(30);
+      for (const p of people) await registered(p, w.event.id);
+      const ids: { id: string; user_id: string }[] = await t.db.query(
+        'SELECT id, user_id FROM user_event_assignments WHERE event_id = $1 AND user_id = ANY($2)',
+        [w.event.id, people.map((p) => p.id)],
+      );
+      const results = await Promise.all(
+        ids.flatMap(({ id, user_id }) => [
+          fire(t.http.delete(`/api/user-assignments/${id}/`).set(bearer(w.tokens.organisateur))),
+          fire(cancel(people.find((p) => p.id === user_id)?.token as string, w.event.id)),
+        ]),
+      );
+      assert.deepEqual(
+        results.filter((r) => r.status !== 204 && r.status !== 404).map((r) => `${r.status} ${r.text}`),
+        [],
+      );
+      // The 20 seats went to the 10 people waiting; everyone who had one was removed or cancelled.
+      await assertSeats(w.event.id, 10);
+      assert.equal(
+        await countRows(t, 'event_registrations', "event_id = $1 AND status = 'waitlisted'", [w.event.id]),
+        0,
+      );
+    });
+
     it('not registered: DELETE and GET registration 404, nothing written', async () => {
       const event = await openEvent(3);
       const u = await stranger();

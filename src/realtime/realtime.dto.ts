@@ -1,4 +1,4 @@
-import { IsIn, IsLatitude, IsLongitude, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsIn, IsLatitude, IsNumber, IsLongitude, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { UpdateSessionDto } from '../modules/sessions/dto/session.dto';
 import { SESSION_ACTIONS, type SessionAction } from '../modules/sessions/session-status';
 
@@ -20,10 +20,12 @@ export class MarkAttendanceDto extends SessionRefDto {
   code?: string;
 
   @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsLatitude()
   latitude?: number;
 
   @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsLongitude()
   longitude?: number;
 }

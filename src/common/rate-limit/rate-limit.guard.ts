@@ -16,6 +16,8 @@ function trackerOf(name: RateLimitName, request: FastifyRequest): string | null 
     case 'ip':
       return normalizeIp(request.ip);
     case 'session': {
+      // A bot counts per token: bots behind one address (or NAT) must not share one budget.
+      if (request.bot) return `b:${request.bot.tokenId}`;
       const auth = request.auth;
       if (auth?.sessionId) return `s:${auth.sessionId}`;
       return auth ? `u:${auth.userId}` : `ip:${normalizeIp(request.ip)}`;

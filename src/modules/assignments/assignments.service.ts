@@ -240,6 +240,9 @@ export class AssignmentsService {
 
   async remove(eventId: string, id: string, caller: AuthContext): Promise<void> {
     const userId = await this.dataSource.transaction(async (manager) => {
+      // The event row first, as a cancelling registrant takes it before their membership: the removal listeners
+      // (registrations) need it, and taking it after the membership row could deadlock with such a cancellation.
+      await manager.query('SELECT id FROM events WHERE id = $1 FOR NO KEY UPDATE', [eventId]);
       const current = await this.lockedForChange(manager, eventId, id);
       if (current.userId === caller.userId) {
         throw new AppException(HttpStatus.FORBIDDEN, AssignmentErrors.OWN_ROLE, 'You cannot remove your own role');

@@ -112,6 +112,10 @@ export class AttendanceService {
     if (ctx.is_paid && !ctx.has_access) {
       throw refused(HttpStatus.FORBIDDEN, 'PAYMENT_REQUIRED', 'Payment required for this atelier');
     }
+    // Someone already present gets their record again, wherever they are and without a code (API.md: twice → the
+    // same record). A race past this read still ends in the ON CONFLICT below.
+    const present = await this.sessionRecord(eventId, ctx.participant_id, mark.sessionId);
+    if (present) return { attendance: present, created: false };
     // Before the code: a guess from outside the area is not counted against the participant.
     const distance = insideArea(ctx, mark);
     if (open) await this.checkCode(eventId, mark, ctx.participant_id, open, now);
@@ -124,13 +128,7 @@ export class AttendanceService {
     );
     const created = inserted.length > 0;
     const attendance =
-      inserted[0] ??
-      ((
-        await this.dataSource.query(
-          `SELECT ${RECORD} FROM attendances WHERE event_id = $1 AND participant_id = $2 AND session_id = $3`,
-          [eventId, ctx.participant_id, mark.sessionId],
-        )
-      )[0] as AttendanceRecord);
+      inserted[0] ?? ((await this.sessionRecord(eventId, ctx.participant_id, mark.sessionId)) as AttendanceRecord);
     void this.events.publish('attendance.marked', {
       eventId,
       attendanceId: attendance.id,
@@ -257,6 +255,8 @@ export class AttendanceService {
       const { code, message, ...figures } = window;
       throw refused(HttpStatus.CONFLICT, code, message, figures);
     }
+    const present = await this.eventRecord(eventId, ctx.participant_id);
+    if (present) return present;
     // The area is for people marking themselves with their phone; the bot has no position to give.
     const distance = method === 'self' ? insideArea(ctx, at) : null;
     const inserted: AttendanceRecord[] = await this.dataSource.query(
@@ -265,7 +265,7 @@ export class AttendanceService {
        ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL DO NOTHING RETURNING ${RECORD}`,
       [eventId, ctx.participant_id, now, at.latitude ?? null, at.longitude ?? null, distance, method],
     );
-    const record = inserted[0] ?? (await this.eventRecord(eventId, ctx.participant_id));
+    const record = inserted[0] ?? ((await this.eventRecord(eventId, ctx.participant_id)) as AttendanceRecord);
     if (inserted[0]) {
       void this.events.publish('attendance.marked', {
         eventId,
@@ -296,12 +296,24 @@ export class AttendanceService {
     return { attended: !!record, attended_at: record?.attended_at ?? null, method: record?.method ?? null };
   }
 
-  private async eventRecord(eventId: string, participantId: string): Promise<AttendanceRecord> {
+  private async eventRecord(eventId: string, participantId: string): Promise<AttendanceRecord | undefined> {
     const rows: AttendanceRecord[] = await this.dataSource.query(
       `SELECT ${RECORD} FROM attendances WHERE event_id = $1 AND participant_id = $2 AND session_id IS NULL`,
       [eventId, participantId],
     );
-    return rows[0] as AttendanceRecord;
+    return rows[0];
+  }
+
+  private async sessionRecord(
+    eventId: string,
+    participantId: string,
+    sessionId: string,
+  ): Promise<AttendanceRecord | undefined> {
+    const rows: AttendanceRecord[] = await this.dataSource.query(
+      `SELECT ${RECORD} FROM attendances WHERE event_id = $1 AND participant_id = $2 AND session_id = $3`,
+      [eventId, participantId, sessionId],
+    );
+    return rows[0];
   }
 
   /** The ledger of the event (or of one session), newest first. */

@@ -42,15 +42,18 @@ const LoginResponses = () =>
  * Password guessing: limited per account (normalized email) and per IP, counted in Redis across instances; while Redis
  * is away these routes fail closed (503 UNAVAILABLE with Retry-After) rather than allow unlimited guesses.
  */
+const NO_STORE = () => Header('Cache-Control', 'no-store');
+
+/** The limits of the routes that take a password and answer tokens (which no cache may keep). */
 const LoginLimits = () =>
   applyDecorators(
+    NO_STORE(),
     RateLimit('login_ip', 'login_account'),
     ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per account or per IP), with Retry-After' }),
     ApiServiceUnavailableResponse({ description: 'UNAVAILABLE while the rate limits cannot be counted (Redis away)' }),
   );
 
 /** The profile carries the caller's badge QR: no cache may keep it. */
-const NO_STORE = () => Header('Cache-Control', 'no-store');
 
 @ApiTags('auth')
 @ApiExtraModels(SessionResponseDto, EventSelectionResponseDto)
@@ -129,6 +132,7 @@ export class AuthController {
   @Post('token/refresh')
   @Public()
   @RateLimit('refresh_ip')
+  @NO_STORE()
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per IP), with Retry-After' })
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate: the old refresh token is spent; reusing a spent one revokes its whole family' })

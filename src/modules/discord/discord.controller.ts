@@ -15,11 +15,17 @@ import { IdParam } from '../../common/http/id-param';
 import { ApiPage, type Page } from '../../common/pagination/api-page';
 import { ListQueryDto } from '../../common/pagination/pagination';
 import type { AttendanceRecord } from '../attendance/attendance.service';
-import { AttendanceRecordDto, AttendeeDto, AttendeesQueryDto } from '../attendance/dto/attend.dto';
+import { AttendanceRecordDto, AttendeesQueryDto } from '../attendance/dto/attend.dto';
 import { EventDto, EventStatusDto } from '../events/dto/event.dto';
 import { SnowflakeParam } from './discord-ids';
 import { DiscordService } from './discord.service';
-import { DiscordAttendDto, DiscordRegisterDto, DiscordRegisterResultDto, DiscordUserDto } from './dto/discord.dto';
+import {
+  BotAttendeeDto,
+  DiscordAttendDto,
+  DiscordRegisterDto,
+  DiscordRegisterResultDto,
+  DiscordUserDto,
+} from './dto/discord.dto';
 
 const OTHER_EVENT = "NOT_FOUND: the path names another event than the bot token's";
 const UNKNOWN_USER = "NOT_FOUND: this Discord user is not registered in the bot token's event";
@@ -100,14 +106,14 @@ export class DiscordController {
 
   @Get('attendance/:discord_user_id')
   @ApiOperation({ summary: "A Discord user's attendance records in the token's event, newest first" })
-  @ApiPage(AttendeeDto)
+  @ApiPage(BotAttendeeDto)
   @ApiNotFoundResponse({ description: UNKNOWN_USER })
   attendance(
     @CurrentBot() bot: BotContext,
     @SnowflakeParam('discord_user_id') discordUserId: string,
     @Query() query: ListQueryDto,
     @Req() request: FastifyRequest,
-  ): Promise<Page<AttendeeDto>> {
+  ): Promise<Page<BotAttendeeDto>> {
     return this.discord.attendanceOf(bot, discordUserId, query, request);
   }
 
@@ -121,14 +127,14 @@ export class DiscordController {
 
   @Get('event/:event_id/attendees')
   @ApiOperation({ summary: 'The attendance ledger of the event, newest first; filters method, session' })
-  @ApiPage(AttendeeDto)
+  @ApiPage(BotAttendeeDto)
   @ApiNotFoundResponse({ description: OTHER_EVENT })
   attendees(
     @CurrentBot() bot: BotContext,
     @IdParam('event_id') eventId: string,
     @Query() query: AttendeesQueryDto,
     @Req() request: FastifyRequest,
-  ): Promise<Page<AttendeeDto>> {
+  ): Promise<Page<BotAttendeeDto>> {
     return this.discord.attendees(bot, eventId, query, request);
   }
 }

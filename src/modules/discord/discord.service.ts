@@ -16,7 +16,17 @@ import { RegistrationsService } from '../registrations/registrations.service';
 import type { User } from '../users/entities/user.entity';
 import { fullName, UsersService } from '../users/users.service';
 import { DiscordErrors } from './discord.errors';
-import type { DiscordRegisterDto, DiscordRegisterResultDto, DiscordUserDto } from './dto/discord.dto';
+import {
+  BotAttendeeDto,
+  type DiscordRegisterDto,
+  type DiscordRegisterResultDto,
+  type DiscordUserDto,
+} from './dto/discord.dto';
+
+const forBot = (page: Page<AttendeeDto>): Page<BotAttendeeDto> => ({
+  ...page,
+  results: page.results.map((a) => BotAttendeeDto.from(a)),
+});
 
 /** A registration state shown to the bot is never `cancelled` (`own` and `register` leave those out). */
 const asAnswer = (status: RegistrationStateDto['status']): 'confirmed' | 'waitlisted' =>
@@ -133,9 +143,9 @@ export class DiscordService {
     discordUserId: string,
     query: ListQueryDto,
     request: FastifyRequest,
-  ): Promise<Page<AttendeeDto>> {
+  ): Promise<Page<BotAttendeeDto>> {
     const user = await this.user(bot, discordUserId);
-    return this.attendance.attendeesOfUser(bot.eventId, user.id, query, request);
+    return forBot(await this.attendance.attendeesOfUser(bot.eventId, user.id, query, request));
   }
 
   status(bot: BotContext, eventId: string): Promise<EventStatusDto> {
@@ -143,14 +153,14 @@ export class DiscordService {
     return this.events.statusOfEvent(bot.eventId);
   }
 
-  attendees(
+  async attendees(
     bot: BotContext,
     eventId: string,
     query: AttendeesQueryDto,
     request: FastifyRequest,
-  ): Promise<Page<AttendeeDto>> {
+  ): Promise<Page<BotAttendeeDto>> {
     assertTokenEvent(eventId, bot.eventId);
-    return this.attendance.attendees(bot.eventId, query, request);
+    return forBot(await this.attendance.attendees(bot.eventId, query, request));
   }
 
   private registrationOf(eventId: string, userId: string): Promise<RegistrationStateDto | null> {

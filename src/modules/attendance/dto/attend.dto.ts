@@ -4,6 +4,7 @@ import {
   IsIn,
   IsInt,
   IsLatitude,
+  IsNumber,
   IsLongitude,
   IsOptional,
   IsString,
@@ -21,11 +22,13 @@ import { ATTENDANCE_METHODS, type AttendanceMethod } from '../entities/attendanc
 export class AttendEventDto {
   @ApiPropertyOptional({ description: 'WGS 84 degrees; required with longitude when the event has a radius' })
   @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsLatitude()
   latitude?: number;
 
   @ApiPropertyOptional({ description: 'WGS 84 degrees' })
   @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsLongitude()
   longitude?: number;
 }

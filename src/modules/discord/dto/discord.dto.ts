@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
+import type { AttendeeDto } from '../../attendance/dto/attend.dto';
+import { ATTENDANCE_METHODS, type AttendanceMethod } from '../../attendance/entities/attendance.entity';
 import { RegistrationStateDto } from '../../registrations/dto/registration.dto';
 import { DISCORD_SNOWFLAKE, SNOWFLAKE_MESSAGE } from '../discord-ids';
 
@@ -55,4 +57,28 @@ export class DiscordRegisterResultDto {
   @ApiProperty({ description: 'A Discord-only account was created for this Discord user' })
   account_created: boolean;
   @ApiProperty({ type: DiscordUserDto }) user: DiscordUserDto;
+}
+
+/**
+ * An attendance record as a bot sees it: who, where in the programme, how and when. Not the position, the staff
+ * note or who marked it: a bot token is a third party that may post what it reads in a public channel.
+ */
+export class BotAttendeeDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) participant: string;
+  @ApiProperty() participant_name: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) session: string | null;
+  @ApiProperty({ enum: ATTENDANCE_METHODS }) method: AttendanceMethod;
+  @ApiProperty({ type: String, format: 'date-time' }) attended_at: string;
+
+  static from(a: AttendeeDto): BotAttendeeDto {
+    return {
+      id: a.id,
+      participant: a.participant,
+      participant_name: a.participant_name,
+      session: a.session,
+      method: a.method,
+      attended_at: a.attended_at,
+    };
+  }
 }

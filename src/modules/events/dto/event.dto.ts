@@ -7,6 +7,7 @@ import {
   IsInt,
   IsISO4217CurrencyCode,
   IsLatitude,
+  IsNumber,
   IsLongitude,
   IsObject,
   IsOptional,
@@ -74,11 +75,13 @@ export class CreateEventDto {
     example: 36.7538,
   })
   @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsLatitude()
   latitude?: number | null;
 
   @ApiPropertyOptional({ type: Number, nullable: true, description: 'WGS 84 degrees; with latitude', example: 3.0588 })
   @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsLongitude()
   longitude?: number | null;
 
