@@ -16,7 +16,7 @@ import {
   PASSWORD,
   type World,
 } from './helpers/factories';
-import { fire } from './helpers/requests';
+import { fire, tally } from './helpers/requests';
 import {
   client,
   closeAllClients,
@@ -572,6 +572,29 @@ describe('realtime delivery', () => {
       await sleep(QUIET_MS);
       for (const [role, rec] of updates) assert.equal(rec.received.length, 1, role);
       for (const rec of leaks) assert.equal(rec.received.length, 0);
+    });
+  });
+
+  describe('attendanceUpdate is coalesced', () => {
+    it('40 parallel marks: a few pushes per interval, the last with the final count', async () => {
+      const room = await createRoom(t, w.event.id);
+      const session = await createSession(t, w.event.id, room, {
+        start: new Date(Date.now() - 10 * 60_000),
+        end: new Date(Date.now() + HOUR),
+      });
+      const staff = await connect(t, w.tokens.organisateur);
+      const updates = recorder(staff, 'attendanceUpdate');
+      const members = await Promise.all(Array.from({ length: 40 }, () => createMember(t, w.event.id)));
+      const started = Date.now();
+      const answers = await Promise.all(
+        members.map((m) => fire(t.http.post(`/api/sessions/${session}/attend/`).set(bearer(m.token)).send({}))),
+      );
+      assert.deepEqual(tally(answers), { 200: 40 });
+      await sleep(PUSH_INTERVAL_MS * 2 + QUIET_MS);
+      const got = updates.received.filter((u) => u.session_id === session);
+      const elapsed = Date.now() - started;
+      assert.ok(got.length >= 1 && got.length <= Math.ceil(elapsed / PUSH_INTERVAL_MS) + 1, `${got.length} pushes`);
+      assert.equal(got.at(-1)?.present, 40, 'the last push carries the final count');
     });
   });
 

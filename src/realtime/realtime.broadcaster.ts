@@ -6,10 +6,11 @@ import { STAFF_ROLES, type EventRole } from '../common/auth/event-role';
 import { DomainEvents, type DomainEventMap } from '../common/events/domain-events';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { OccupancyPusher } from './occupancy-pusher';
+import { CoalescingPusher } from './coalescing-pusher';
 import {
   Rooms,
   type ClientToServerEvents,
+  type AttendanceUpdate,
   type InterServerEvents,
   type ServerToClientEvents,
   type SocketData,
@@ -46,7 +47,10 @@ export const staffRooms = (eventId: string): string[] => STAFF_ROLES.map((role) 
 @Injectable()
 export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
   private server: IoServer | null = null;
-  private readonly occupancy: OccupancyPusher;
+  private readonly occupancy: CoalescingPusher;
+  /** Attendance counts per event and session (`<event>/<session or empty>`), with the latest mark of each. */
+  private readonly attendance: CoalescingPusher;
+  private readonly latestMark = new Map<string, Omit<AttendanceUpdate, 'present'>>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -54,8 +58,11 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.occupancy = new OccupancyPusher(dataSource, config.occupancyPushIntervalMs, (eventId, message) =>
-      this.server?.to([...staffRooms(eventId), Rooms.room(message.room_id)]).emit('roomOccupancy', message),
+    this.occupancy = new CoalescingPusher('Occupancy', config.occupancyPushIntervalMs, (ids) =>
+      this.pushOccupancy(ids),
+    );
+    this.attendance = new CoalescingPusher('Attendance', config.occupancyPushIntervalMs, (keys) =>
+      this.pushAttendance(keys),
     );
   }
 
@@ -79,6 +86,61 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     for (const off of this.unsubscribe) off();
     this.occupancy.stop();
+    this.attendance.stop();
+  }
+
+  private async pushOccupancy(roomIds: string[]): Promise<void> {
+    const rows: { id: string; event_id: string; current_participants: number; capacity: number }[] =
+      await this.dataSource.query(
+        'SELECT id, event_id, current_participants, capacity FROM rooms WHERE id = ANY($1::uuid[])',
+        [roomIds],
+      );
+    for (const r of rows) {
+      const message = { room_id: r.id, current_participants: r.current_participants, capacity: r.capacity };
+      this.server?.to([...staffRooms(r.event_id), Rooms.room(r.id)]).emit('roomOccupancy', message);
+    }
+  }
+
+  /**
+   * `attendanceUpdate`: the latest mark of each event or session with its count, to staff; with
+   * `settings.public_attendance`, to the rest of the event too, without who it was.
+   */
+  private async pushAttendance(keys: string[]): Promise<void> {
+    const marks = keys.flatMap((key) => {
+      const mark = this.latestMark.get(key);
+      this.latestMark.delete(key);
+      return mark ? [{ key, mark, eventId: key.split('/')[0] as string }] : [];
+    });
+    if (marks.length === 0) return;
+    const rows: { present: number; public: boolean }[] = await this.dataSource
+      .query(
+        `SELECT (SELECT count(*)::int FROM attendances a
+                WHERE a.event_id = k.event_id AND a.session_id IS NOT DISTINCT FROM k.session_id) AS present,
+              coalesce(e.settings -> 'public_attendance' = 'true'::jsonb, false) AS public
+         FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(event_id, session_id, n)
+         LEFT JOIN events e ON e.id = k.event_id
+        ORDER BY k.n`,
+        [marks.map((m) => m.eventId), marks.map((m) => m.mark.session_id)],
+      )
+      .catch((error: unknown) => {
+        // Retried at the next interval: the marks go back unless a newer one came meanwhile.
+        for (const m of marks) if (!this.latestMark.has(m.key)) this.latestMark.set(m.key, m.mark);
+        throw error;
+      });
+    const server = this.server;
+    if (!server) return;
+    marks.forEach(({ mark, eventId }, i) => {
+      const row = rows[i];
+      if (!row) return;
+      const staff = staffRooms(eventId);
+      server.to(staff).emit('attendanceUpdate', { ...mark, present: row.present });
+      if (row.public) {
+        server
+          .to(Rooms.event(eventId))
+          .except(staff)
+          .emit('attendanceUpdate', { ...mark, participant_id: null, present: row.present });
+      }
+    });
   }
 
   private doorDecided(e: DomainEventMap['door.decided']): void {
@@ -175,7 +237,7 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
     closeSockets(target, { code: 'MEMBERSHIP_REVOKED', message: 'This event was deleted' });
   }
 
-  private async attendanceMarked(e: DomainEventMap['attendance.marked']): Promise<void> {
+  private attendanceMarked(e: DomainEventMap['attendance.marked']): void {
     const server = this.server;
     if (!server || !e.created) return;
     const attendance = {
@@ -190,27 +252,13 @@ export class RealtimeBroadcaster implements OnModuleInit, OnModuleDestroy {
       attendance,
       created: true,
     });
-    const [{ present, public: everyone }]: { present: number; public: boolean }[] = await this.dataSource.query(
-      `SELECT (SELECT count(*)::int FROM attendances
-                WHERE event_id = $1 AND session_id IS NOT DISTINCT FROM $2::uuid) AS present,
-              coalesce((SELECT settings -> 'public_attendance' = 'true'::jsonb FROM events WHERE id = $1), false)
-                AS public`,
-      [e.eventId, e.sessionId],
-    );
-    const update = {
+    const key = `${e.eventId}/${e.sessionId ?? ''}`;
+    this.latestMark.set(key, {
       session_id: e.sessionId,
       participant_id: e.participantId,
       method: e.method,
       attended_at: e.attendedAt,
-      present,
-    };
-    const staff = staffRooms(e.eventId);
-    server.to(staff).emit('attendanceUpdate', update);
-    // settings.public_attendance: the rest of the event sees the count move, without who it was.
-    if (everyone)
-      server
-        .to(Rooms.event(e.eventId))
-        .except(staff)
-        .emit('attendanceUpdate', { ...update, participant_id: null });
+    });
+    this.attendance.mark(key);
   }
 }
