@@ -12,6 +12,7 @@ import {
   createUser,
   createWorld,
   issueBadge,
+  openSession,
   type TestUser,
   type World,
 } from './helpers/factories';
@@ -205,6 +206,7 @@ describe('discord', () => {
     /** Every `/api/discord/` route, with a well-formed request. */
     const routes = (eventId: string, discordId: string): [string, string, object?][] => [
       ['post', '/api/discord/users/register/', { name: 'A', discord_user_id: discordId, discord_username: 'a' }],
+      ['post', '/api/discord/users/link/', { discord_user_id: discordId, discord_username: 'a', code: 'AAAAAAAA' }],
       ['get', `/api/discord/users/${discordId}/`],
       ['get', '/api/discord/events/active/'],
       ['get', '/api/discord/events/channel/1183456789012345678/'],
@@ -373,6 +375,66 @@ describe('discord', () => {
       expectValidation(await post({ name: 'A', discord_user_id: id }), 'discord_username');
       expectValidation(await post({ ...good, email: 'a@b.c' }), 'email');
       assert.equal(await userRow(id), undefined);
+    });
+  });
+
+  describe('linking an existing account (auth/discord-link/ then users/link/)', () => {
+    const linkCode = (token: string): Test => t.http.post('/api/auth/discord-link/').set(bearer(token)).send();
+    const link = (token: string, discordUserId: string, code: string): Test =>
+      t.http
+        .post('/api/discord/users/link/')
+        .set(asBot(token))
+        .send({ discord_user_id: discordUserId, discord_username: 'linked', code });
+
+    it('the code links the Discord account once; register then uses that account (no Discord-only account)', async () => {
+      const person = await createUser(t);
+      const token = (await openSession(t, person.id, null)).access;
+      const issued = await linkCode(token);
+      assert.equal(issued.status, 201, issued.text);
+      assert.match(issued.body.code as string, /^[A-HJ-NP-Z2-9]{8}$/);
+      assert.equal(issued.headers['cache-control'], 'no-store');
+      const [stored]: { discord_link_code_hash: string }[] = await t.db.query(
+        'SELECT discord_link_code_hash FROM users WHERE id = $1',
+        [person.id],
+      );
+      assert.notEqual(stored?.discord_link_code_hash, issued.body.code, 'only a hash is stored');
+
+      const discordId = snowflake();
+      const linked = await link(bot, discordId, (issued.body.code as string).toLowerCase());
+      assert.equal(linked.status, 200, linked.text);
+      assert.equal(linked.body.id, person.id);
+      assert.equal(linked.body.role, null, 'not a member of the event yet');
+      expectError(await link(bot, snowflake(), issued.body.code as string), 400, 'LINK_CODE_INVALID');
+
+      const registered = await register(bot, discordId);
+      assert.equal(registered.status, 201, registered.text);
+      assert.equal(registered.body.account_created, false);
+      assert.equal(registered.body.user.id, person.id);
+      assert.equal(await countRows(t, 'users', 'discord_user_id = $1', [discordId]), 1);
+    });
+
+    it('refused: unknown or expired code (400), a Discord id of another account (409), no user token (401)', async () => {
+      const person = await createUser(t);
+      const token = (await openSession(t, person.id, null)).access;
+      expectError(await link(bot, snowflake(), 'ZZZZZZZZ'), 400, 'LINK_CODE_INVALID');
+      const expired = (await linkCode(token)).body.code as string;
+      await t.db.query("UPDATE users SET discord_link_expires_at = now() - interval '1 second' WHERE id = $1", [
+        person.id,
+      ]);
+      expectError(await link(bot, snowflake(), expired), 400, 'LINK_CODE_INVALID');
+      // A new code replaces the old one.
+      const first = (await linkCode(token)).body.code as string;
+      const second = (await linkCode(token)).body.code as string;
+      expectError(await link(bot, snowflake(), first), 400, 'LINK_CODE_INVALID');
+      const { discordId: taken } = await discordMember(w.event.id);
+      expectError(await link(bot, taken, second), 409, 'DISCORD_ALREADY_LINKED');
+      const [row]: { discord_user_id: string | null }[] = await t.db.query(
+        'SELECT discord_user_id FROM users WHERE id = $1',
+        [person.id],
+      );
+      assert.equal(row?.discord_user_id, null, 'nothing linked');
+      expectValidation(await link(bot, snowflake(), 'short'), 'code');
+      expectError(await t.http.post('/api/auth/discord-link/'), 401, 'AUTH_REQUIRED');
     });
   });
 

@@ -47,9 +47,9 @@ describe('permission snapshot', () => {
     ]);
   });
 
-  it('bot-token routes are exactly the Discord bot routes of API.md', () => {
+  it('bot-token routes are exactly the Discord bot routes of API.md (and users/link/)', () => {
     const botRoutes = listRoutes(t.app).filter((r) => r.policy?.kind === 'bot-token');
-    assert.equal(botRoutes.length, 8);
+    assert.equal(botRoutes.length, 9);
     for (const r of botRoutes) assert.match(r.path, /^\/api\/discord\//, `${r.method} ${r.path}`);
     const discordRoutes = listRoutes(t.app).filter((r) => r.path.startsWith('/api/discord/'));
     assert.deepEqual(discordRoutes, botRoutes);

@@ -64,6 +64,7 @@ export interface Page<T> {
 
 export interface MakePlusApi {
   register(input: { name: string; discord_user_id: string; discord_username: string }): Promise<RegistrationAnswer>;
+  link(input: { discord_user_id: string; discord_username: string; code: string }): Promise<DiscordUser>;
   user(discordUserId: string): Promise<DiscordUser>;
   activeEvents(): Promise<Page<EventSummary>>;
   eventOfChannel(channelId: string): Promise<EventSummary>;
@@ -101,6 +102,10 @@ export class HttpMakePlusApi implements MakePlusApi {
 
   register(input: { name: string; discord_user_id: string; discord_username: string }): Promise<RegistrationAnswer> {
     return this.call('POST', '/users/register/', input);
+  }
+
+  link(input: { discord_user_id: string; discord_username: string; code: string }): Promise<DiscordUser> {
+    return this.call('POST', '/users/link/', input);
   }
 
   user(discordUserId: string): Promise<DiscordUser> {

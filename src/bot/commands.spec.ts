@@ -53,6 +53,7 @@ function fakeApi(overrides: Partial<MakePlusApi> = {}): MakePlusApi & { calls: s
   const calls: string[] = [];
   const base: MakePlusApi = {
     register: unexpected('register'),
+    link: unexpected('link'),
     user: unexpected('user'),
     activeEvents: unexpected('activeEvents'),
     eventOfChannel: unexpected('eventOfChannel'),
@@ -104,7 +105,7 @@ describe('bot command handler', () => {
     const api = fakeApi();
     for (const content of ['!help', '!HELP', '!frobnicate now', '!']) assert.equal(await answer(content, api), HELP);
     assert.deepEqual(api.calls, []);
-    for (const command of ['!register', '!events', '!attend <event_id>', '!status', '!help']) {
+    for (const command of ['!register', '!link <code>', '!events', '!attend <event_id>', '!status', '!help']) {
       assert.ok(HELP.includes(`\`${command}\``), command);
     }
   });
@@ -240,5 +241,25 @@ describe('bot command handler', () => {
       '2 h',
       '1 d 1 h',
     ]);
+  });
+
+  it('!link <code> links the author with the code; a bad code, a used one or a taken Discord id in words', async () => {
+    const api = fakeApi({ link: async () => user });
+    assert.match(await answer('!link k7qx2mpa', api), /linked to the MakePlus account of Ada Lovelace/);
+    assert.deepEqual(api.calls, [
+      `link(${JSON.stringify({ discord_user_id: AUTHOR.id, discord_username: 'ada', code: 'k7qx2mpa' })})`,
+    ]);
+    const none = fakeApi();
+    for (const content of ['!link', '!link 123', '!link toolongcode9'])
+      assert.match(await answer(content, none), /Usage: `!link <code>`/);
+    assert.deepEqual(none.calls, [], 'a malformed code never reaches the API');
+    assert.match(
+      await answer('!link AAAAAAAA', fakeApi({ link: refused(400, 'LINK_CODE_INVALID') })),
+      /unknown, already used or expired/,
+    );
+    assert.match(
+      await answer('!link AAAAAAAA', fakeApi({ link: refused(409, 'DISCORD_ALREADY_LINKED') })),
+      /already linked/,
+    );
   });
 });

@@ -23,6 +23,7 @@ export const PREFIX = '!';
 export const HELP = [
   '**MakePlus bot**',
   '`!register`: register for the event with your Discord account',
+  '`!link <code>`: link your Discord account to your MakePlus account (the code is in the app, under your profile)',
   '`!events`: the event running now',
   '`!attend <event_id>`: mark yourself present (in the event’s own channel the id can be left out)',
   '`!status`: your registration and attendance',
@@ -32,6 +33,7 @@ export const HELP = [
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ATTEND_USAGE = 'Usage: `!attend <event_id>` (the id is shown by `!events`).';
 const NOT_REGISTERED = 'You are not registered yet: type `!register`.';
+const LINK_USAGE = 'Usage: `!link <code>` with the 8-character code from the MakePlus app (profile, "Link Discord").';
 
 const silent: BotLogger = { warn: () => undefined, error: () => undefined };
 
@@ -90,6 +92,8 @@ async function run(word: string, args: string[], message: BotMessage, api: MakeP
   switch (word) {
     case 'register':
       return register(message, api);
+    case 'link':
+      return link(args[0], message, api);
     case 'events':
       return events(api);
     case 'attend':
@@ -118,6 +122,12 @@ async function register(message: BotMessage, api: MakePlusApi): Promise<string> 
     case 'member':
       return `You already take part in this event${answer.user.role ? ` (role: ${answer.user.role})` : ''}; your Discord account is linked.`;
   }
+}
+
+async function link(code: string | undefined, message: BotMessage, api: MakePlusApi): Promise<string> {
+  if (!code || !/^[A-Za-z0-9]{8}$/.test(code)) return LINK_USAGE;
+  const user = await api.link({ discord_user_id: message.author.id, discord_username: message.author.username, code });
+  return `🔗 Your Discord account is now linked to the MakePlus account of ${user.full_name}. \`!register\` uses it.`;
 }
 
 async function events(api: MakePlusApi): Promise<string> {
@@ -194,6 +204,10 @@ function explain(error: unknown, now: () => Date, logger: BotLogger): string {
       return 'Registration is closed for this event.';
     case 'NOT_A_PARTICIPANT':
       return 'You have no seat in this event yet (waiting list?), so you cannot attend.';
+    case 'LINK_CODE_INVALID':
+      return 'That code is unknown, already used or expired: make a new one in the app (it lasts 10 minutes).';
+    case 'DISCORD_ALREADY_LINKED':
+      return 'This Discord account is already linked to another MakePlus account: please contact the organisers.';
     case 'ACCOUNT_INACTIVE':
       return 'Your MakePlus account is deactivated: please contact the organisers.';
     case 'NOT_FOUND':

@@ -16,6 +16,7 @@ import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import {
   ChangePasswordDto,
+  DiscordLinkCodeDto,
   EventSelectionResponseDto,
   LoginDto,
   LogoutDto,
@@ -148,6 +149,17 @@ export class AuthController {
   @ApiNoContentResponse()
   async logout(@CurrentUser() auth: AuthContext, @Body() dto: LogoutDto): Promise<void> {
     await this.auth.logout(auth, dto?.refresh);
+  }
+
+  @Post('discord-link')
+  @Authenticated()
+  @NO_STORE()
+  @ApiOperation({
+    summary: 'A one-time code (10 minutes) to link your Discord account: send `!link <code>` to the event bot',
+  })
+  @ApiCreatedResponse({ type: DiscordLinkCodeDto })
+  discordLink(@CurrentUser() auth: AuthContext): Promise<DiscordLinkCodeDto> {
+    return this.auth.discordLinkCode(auth);
   }
 
   @Get('profile')

@@ -12,6 +12,7 @@ import { UsersService } from '../users/users.service';
 import { AuthErrors } from './auth.errors';
 import type {
   ChangePasswordDto,
+  DiscordLinkCodeDto,
   EventSelectionResponseDto,
   MyEventsDto,
   ProfileDto,
@@ -112,6 +113,11 @@ export class AuthService {
       current_event_id: auth.eventId,
       events: events.map((e) => ({ ...e, is_current: e.id === auth.eventId })),
     };
+  }
+
+  /** A one-time code that lets the Discord bot link the caller's Discord account to this account. */
+  discordLinkCode(auth: AuthContext): Promise<DiscordLinkCodeDto> {
+    return this.users.issueDiscordLinkCode(auth.userId);
   }
 
   async profile(auth: AuthContext): Promise<ProfileDto> {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -22,6 +23,7 @@ import { DiscordService } from './discord.service';
 import {
   BotAttendeeDto,
   DiscordAttendDto,
+  DiscordLinkDto,
   DiscordRegisterDto,
   DiscordRegisterResultDto,
   DiscordUserDto,
@@ -57,6 +59,21 @@ export class DiscordController {
     const { created, result } = await this.discord.register(bot, dto);
     reply.status(created ? 201 : 200);
     return result;
+  }
+
+  @Post('users/link')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Link a Discord account to an existing MakePlus account with the one-time code the person made in the app',
+    description:
+      'The code comes from POST /api/auth/discord-link/ (10 minutes, single use). Afterwards users/register/ ' +
+      'registers that account instead of creating a Discord-only one.',
+  })
+  @ApiOkResponse({ type: DiscordUserDto })
+  @ApiBadRequestResponse({ description: 'LINK_CODE_INVALID: unknown, used or expired code' })
+  @ApiConflictResponse({ description: 'DISCORD_ALREADY_LINKED: the Discord account belongs to another account' })
+  link(@CurrentBot() bot: BotContext, @Body() dto: DiscordLinkDto): Promise<DiscordUserDto> {
+    return this.discord.link(bot, dto);
   }
 
   @Get('users/:discord_user_id')

@@ -18,6 +18,7 @@ import { fullName, UsersService } from '../users/users.service';
 import { DiscordErrors } from './discord.errors';
 import {
   BotAttendeeDto,
+  type DiscordLinkDto,
   type DiscordRegisterDto,
   type DiscordRegisterResultDto,
   type DiscordUserDto,
@@ -100,6 +101,23 @@ export class DiscordService {
         user: await this.describe(bot.eventId, user),
       },
     };
+  }
+
+  /**
+   * Links the Discord account to the MakePlus account whose one-time code this is (the person made it in the app,
+   * which proves they own that account). Not scoped to the bot's event: `register` then registers that account.
+   */
+  async link(bot: BotContext, dto: DiscordLinkDto): Promise<DiscordUserDto> {
+    const outcome = await this.users.linkDiscord(dto.code, dto.discord_user_id, dto.discord_username);
+    if (outcome.result === 'linked') return this.describe(bot.eventId, outcome.user);
+    if (outcome.result === 'invalid') {
+      throw new AppException(
+        HttpStatus.BAD_REQUEST,
+        DiscordErrors.LINK_CODE_INVALID,
+        'This code is unknown, used or expired: make a new one in the app',
+      );
+    }
+    throw conflict(DiscordErrors.DISCORD_ALREADY_LINKED, 'This Discord account is linked to another account');
   }
 
   /**

@@ -1,9 +1,11 @@
+import { createHash, randomInt } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type EntityManager, type Repository } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { notFound } from '../../common/errors/app.exception';
+import { constraintViolation } from '../../common/errors/database-errors';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 
@@ -16,6 +18,11 @@ export interface NewUser {
   password?: string | null;
   isStaff?: boolean;
 }
+
+/** Link codes: no 0/O, 1/I/L look-alikes; read aloud or typed from a phone. */
+const LINK_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const DISCORD_LINK_TTL_MS = 10 * 60_000;
+const linkCodeHash = (code: string): string => createHash('sha256').update(code.trim().toUpperCase()).digest('hex');
 
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
@@ -118,6 +125,43 @@ export class UsersService implements OnApplicationBootstrap {
     );
     const row = rows[0] as { id: string; created: boolean };
     return { user: await this.users.findOneByOrFail({ id: row.id }), created: row.created };
+  }
+
+  /**
+   * A new one-time code for linking a Discord account (`!link <code>` to the bot): 8 characters without look-alikes
+   * (40 bits), valid DISCORD_LINK_TTL_MS; asking again replaces it. Only its hash is stored.
+   */
+  async issueDiscordLinkCode(userId: string): Promise<{ code: string; expires_at: Date }> {
+    const code = Array.from({ length: 8 }, () => LINK_ALPHABET[randomInt(LINK_ALPHABET.length)]).join('');
+    const expires = new Date(Date.now() + DISCORD_LINK_TTL_MS);
+    await this.users.update({ id: userId }, { discordLinkCodeHash: linkCodeHash(code), discordLinkExpiresAt: expires });
+    return { code, expires_at: expires };
+  }
+
+  /**
+   * Links the Discord account to the (active) account whose code this is, in one conditional UPDATE that also spends
+   * the code: `invalid` for an unknown, spent or expired code, `taken` when another account has this Discord id.
+   */
+  async linkDiscord(
+    code: string,
+    discordUserId: string,
+    discordUsername: string,
+  ): Promise<{ result: 'linked'; user: User } | { result: 'invalid' | 'taken' }> {
+    let rows: { id: string }[];
+    try {
+      [rows] = await this.users.query(
+        `UPDATE users SET discord_user_id = $2, discord_username = $3, discord_link_code_hash = NULL,
+                          discord_link_expires_at = NULL, updated_at = now()
+          WHERE discord_link_code_hash = $1 AND discord_link_expires_at > now() AND is_active
+          RETURNING id`,
+        [linkCodeHash(code), discordUserId, discordUsername],
+      );
+    } catch (error) {
+      if (constraintViolation(error)?.kind === 'unique') return { result: 'taken' };
+      throw error;
+    }
+    const id = rows[0]?.id;
+    return id ? { result: 'linked', user: await this.users.findOneByOrFail({ id }) } : { result: 'invalid' };
   }
 
   /** The user a request body names: an existing `user_id` (else 404), or the account of an `email`, created when new. */

@@ -90,3 +90,9 @@ export class ProfileDto extends UserDto {
   })
   participant: ParticipantDto | null;
 }
+
+/** `POST /api/auth/discord-link/`: the code to give the Discord bot (`!link <code>`), shown once. */
+export class DiscordLinkCodeDto {
+  @ApiProperty({ example: 'K7QX2MPA', description: 'One-time; a new request replaces it' }) code: string;
+  @ApiProperty({ type: String, format: 'date-time' }) expires_at: Date;
+}

@@ -14,6 +14,19 @@ export class DiscordAttendDto {
   discord_user_id: string;
 }
 
+/** `POST /api/discord/users/link/`: the code the person got in the app (`POST /api/auth/discord-link/`). */
+export class DiscordLinkDto extends DiscordAttendDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'ada' })
+  @IsString()
+  @Length(1, 100)
+  discord_username: string;
+
+  @ApiProperty({ example: 'K7QX2MPA', description: 'One-time code, 8 characters' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9]{8}$/, { message: 'code must be the 8 characters shown in the app' })
+  code: string;
+}
+
 /** `POST /api/discord/users/register/`. */
 export class DiscordRegisterDto extends DiscordAttendDto {
   @ApiProperty({ minLength: 1, maxLength: 150, example: 'Ada Lovelace', description: 'First word: first name' })

@@ -35,4 +35,15 @@ export class User extends BaseEntity {
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   discordUsername: string | null;
+
+  /**
+   * The one-time code the user gives the Discord bot (`!link <code>`) to link their Discord account to this one:
+   * its SHA-256, never the code, and when it expires. Not loaded unless asked for.
+   */
+  @Index('uq_users_discord_link_code_hash', { unique: true, where: '"discord_link_code_hash" IS NOT NULL' })
+  @Column({ type: 'varchar', length: 64, nullable: true, select: false })
+  discordLinkCodeHash: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true, select: false })
+  discordLinkExpiresAt: Date | null;
 }
