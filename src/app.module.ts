@@ -37,7 +37,14 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-bot-token"]'],
+            // A failed query carries its parameters (codes, hashes, personal data): never in the logs.
+            redact: [
+              'req.headers.authorization',
+              'req.headers.cookie',
+              'req.headers["x-bot-token"]',
+              'err.parameters',
+              'err.driverError.parameters',
+            ],
             customLogLevel: (_req, res, err) =>
               err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },

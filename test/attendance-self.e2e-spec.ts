@@ -145,6 +145,20 @@ describe('self attendance', () => {
       assert.ok(over.body.seconds_since_end >= 7000, over.text);
     });
 
+    it('already present (marked by staff): the record again, even after the end or with a code none asked for', async () => {
+      const m = await createMember(t, w.event.id);
+      const ended = await session(-3);
+      const manual = await t.http
+        .post(`/api/events/${w.event.id}/attendees/`)
+        .set(bearer(w.tokens.organisateur))
+        .send({ participant_id: m.participant.id, session_id: ended });
+      assert.equal(manual.status, 201, manual.text);
+      for (const body of [{}, { code: 'ABC123' }]) {
+        const again = await attendSession(ended, m.token, body);
+        assert.deepEqual([again.status, again.body.id, again.body.method], [200, manual.body.id, 'manual'], again.text);
+      }
+    });
+
     it('refuses a code while none is open, bad input, and other roles', async () => {
       const m = await createMember(t, w.event.id);
       const running = await session(-0.5);

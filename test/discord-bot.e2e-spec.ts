@@ -43,6 +43,7 @@ describe('discord bot against the API', () => {
     const message: BotMessage = {
       content,
       channelId: '1283456789012345678',
+      guildId: '1383456789012345678',
       author: { id: authorId, username: `u${authorId.slice(-5)}`, displayName: 'Ada Lovelace', bot: false },
       reply: async (text) => replies.push(text),
     };

@@ -15,11 +15,16 @@ const EVENT_ID = '6f1c1c2e-1111-4111-8111-111111111111';
 const AUTHOR = { id: '1183456789012345678', username: 'ada', displayName: 'Ada Lovelace', bot: false };
 
 /** A message that records the bot's replies. */
-function message(content: string, author: Partial<BotMessage['author']> = {}): BotMessage & { replies: string[] } {
+function message(
+  content: string,
+  author: Partial<BotMessage['author']> = {},
+  guildId: string | null = '1383456789012345678',
+): BotMessage & { replies: string[] } {
   const replies: string[] = [];
   return {
     content,
     channelId: '1283456789012345678',
+    guildId,
     author: { ...AUTHOR, ...author },
     replies,
     reply: async (text: string) => {
@@ -73,8 +78,13 @@ function fakeApi(overrides: Partial<MakePlusApi> = {}): MakePlusApi & { calls: s
   return recorded;
 }
 
-async function answer(content: string, api: MakePlusApi, author: Partial<BotMessage['author']> = {}): Promise<string> {
-  const m = message(content, author);
+async function answer(
+  content: string,
+  api: MakePlusApi,
+  author: Partial<BotMessage['author']> = {},
+  guildId: string | null = '1383456789012345678',
+): Promise<string> {
+  const m = message(content, author, guildId);
   assert.equal(await handleMessage(m, api, { now: () => NOW }), true);
   assert.equal(m.replies.length, 1, 'one reply per command');
   return m.replies[0] as string;
@@ -243,22 +253,22 @@ describe('bot command handler', () => {
     ]);
   });
 
-  it('!link <code> links the author with the code; a bad code, a used one or a taken Discord id in words', async () => {
+  it('!link <code> in a direct message links the author; in a channel it is refused without calling the API', async () => {
+    const dm = (content: string, api: MakePlusApi) => answer(content, api, {}, null);
     const api = fakeApi({ link: async () => user });
-    assert.match(await answer('!link k7qx2mpa', api), /linked to the MakePlus account of Ada Lovelace/);
+    assert.match(await dm('!link k7qx2mpa', api), /linked to the MakePlus account of Ada Lovelace/);
     assert.deepEqual(api.calls, [
       `link(${JSON.stringify({ discord_user_id: AUTHOR.id, discord_username: 'ada', code: 'k7qx2mpa' })})`,
     ]);
     const none = fakeApi();
-    for (const content of ['!link', '!link 123', '!link toolongcode9'])
-      assert.match(await answer(content, none), /Usage: `!link <code>`/);
-    assert.deepEqual(none.calls, [], 'a malformed code never reaches the API');
+    assert.match(await answer('!link k7qx2mpa', none), /direct message/);
+    for (const content of ['!link', '!link 123', '!link toolongcode9']) {
+      assert.match(await dm(content, none), /Usage: `!link <code>`/);
+    }
+    assert.deepEqual(none.calls, [], 'a code in a channel, or a malformed one, never reaches the API');
+    assert.match(await dm('!link AAAAAAAA', fakeApi({ link: refused(400, 'LINK_CODE_INVALID') })), /already used/);
     assert.match(
-      await answer('!link AAAAAAAA', fakeApi({ link: refused(400, 'LINK_CODE_INVALID') })),
-      /unknown, already used or expired/,
-    );
-    assert.match(
-      await answer('!link AAAAAAAA', fakeApi({ link: refused(409, 'DISCORD_ALREADY_LINKED') })),
+      await dm('!link AAAAAAAA', fakeApi({ link: refused(409, 'DISCORD_ALREADY_LINKED') })),
       /already linked/,
     );
   });

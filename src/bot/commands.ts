@@ -4,6 +4,8 @@ import { ApiError, type MakePlusApi } from './api-client';
 export interface BotMessage {
   content: string;
   channelId: string;
+  /** The server (guild) of the channel; null in a direct message. */
+  guildId: string | null;
   author: { id: string; username: string; displayName: string; bot: boolean };
   reply(text: string): Promise<unknown>;
 }
@@ -23,7 +25,7 @@ export const PREFIX = '!';
 export const HELP = [
   '**MakePlus bot**',
   '`!register`: register for the event with your Discord account',
-  '`!link <code>`: link your Discord account to your MakePlus account (the code is in the app, under your profile)',
+  '`!link <code>`: in a direct message to me, link your Discord account to your MakePlus account (code from the app)',
   '`!events`: the event running now',
   '`!attend <event_id>`: mark yourself present (in the event’s own channel the id can be left out)',
   '`!status`: your registration and attendance',
@@ -33,6 +35,9 @@ export const HELP = [
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ATTEND_USAGE = 'Usage: `!attend <event_id>` (the id is shown by `!events`).';
 const NOT_REGISTERED = 'You are not registered yet: type `!register`.';
+const LINK_IN_PRIVATE =
+  '🔒 Send me `!link <code>` in a direct message, never in a channel: anyone who reads the code could use it. ' +
+  'Make a new code in the app if you posted this one.';
 const LINK_USAGE = 'Usage: `!link <code>` with the 8-character code from the MakePlus app (profile, "Link Discord").';
 
 const silent: BotLogger = { warn: () => undefined, error: () => undefined };
@@ -125,6 +130,8 @@ async function register(message: BotMessage, api: MakePlusApi): Promise<string> 
 }
 
 async function link(code: string | undefined, message: BotMessage, api: MakePlusApi): Promise<string> {
+  // A code posted in a channel can be used by anyone who reads it first: links happen in direct messages only.
+  if (message.guildId !== null) return LINK_IN_PRIVATE;
   if (!code || !/^[A-Za-z0-9]{8}$/.test(code)) return LINK_USAGE;
   const user = await api.link({ discord_user_id: message.author.id, discord_username: message.author.username, code });
   return `🔗 Your Discord account is now linked to the MakePlus account of ${user.full_name}. \`!register\` uses it.`;

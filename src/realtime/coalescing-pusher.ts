@@ -37,7 +37,7 @@ export class CoalescingPusher {
   private schedule(): void {
     if (this.timer || this.stopped || this.dirty.size === 0) return;
     const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
-    this.timer = setTimeout(() => void this.flush(), wait);
+    this.timer = setTimeout(() => void this.flush().catch(() => undefined), wait);
   }
 
   private async flush(): Promise<void> {
@@ -47,8 +47,11 @@ export class CoalescingPusher {
     try {
       await this.push(keys);
     } catch (error) {
-      this.log.warn({ err: (error as Error).message }, `${this.what} push failed; retrying`);
       for (const key of keys) this.dirty.add(key);
+      this.log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        `${this.what} push failed; retrying`,
+      );
     } finally {
       this.timer = null;
       this.schedule();

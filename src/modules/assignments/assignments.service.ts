@@ -261,7 +261,8 @@ export class AssignmentsService {
 
   private async lockedForChange(manager: EntityManager, eventId: string, id: string): Promise<UserEventAssignment> {
     // One role change at a time per event: a transaction-scoped advisory lock (two-int form, its own key space) taken
-    // before anything else. Locking the event's organizer rows `ORDER BY id FOR UPDATE` instead deadlocked under
+    // before the membership row (only `remove` takes the event row earlier still, for its listeners; a listener of
+    // `update` that needs the event row would have to do the same). Locking the event's organizer rows `ORDER BY id FOR UPDATE` instead deadlocked under
     // concurrent demotions: such a SELECT keeps the lock on a row that a concurrent update made fail its WHERE, so
     // an older scan could hold the demoted row and wait for the survivor while a newer one held them the other way.
     // A hash collision between two events only serializes them, it never lets two changes of one event interleave.

@@ -96,6 +96,10 @@ export class AttendanceService {
     if (!ctx.participant_id) {
       throw refused(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
     }
+    // Someone already present gets their record again: wherever they are, without a code, also once the session is
+    // over (API.md: twice → the same record). A race past this read still ends in the ON CONFLICT below.
+    const present = await this.sessionRecord(eventId, ctx.participant_id, mark.sessionId);
+    if (present) return { attendance: present, created: false };
     const codes: { secret: string; rotates_every: number }[] = await this.dataSource.query(
       'SELECT secret, rotates_every FROM attendance_codes WHERE session_id = $1 AND closed_at IS NULL',
       [mark.sessionId],
@@ -112,10 +116,6 @@ export class AttendanceService {
     if (ctx.is_paid && !ctx.has_access) {
       throw refused(HttpStatus.FORBIDDEN, 'PAYMENT_REQUIRED', 'Payment required for this atelier');
     }
-    // Someone already present gets their record again, wherever they are and without a code (API.md: twice → the
-    // same record). A race past this read still ends in the ON CONFLICT below.
-    const present = await this.sessionRecord(eventId, ctx.participant_id, mark.sessionId);
-    if (present) return { attendance: present, created: false };
     // Before the code: a guess from outside the area is not counted against the participant.
     const distance = insideArea(ctx, mark);
     if (open) await this.checkCode(eventId, mark, ctx.participant_id, open, now);

@@ -39,13 +39,14 @@ const LoginResponses = () =>
     },
   });
 
-/**
- * Password guessing: limited per account (normalized email) and per IP, counted in Redis across instances; while Redis
- * is away these routes fail closed (503 UNAVAILABLE with Retry-After) rather than allow unlimited guesses.
- */
+/** Answers with tokens or the caller's badge QR: no cache may keep them. */
 const NO_STORE = () => Header('Cache-Control', 'no-store');
 
-/** The limits of the routes that take a password and answer tokens (which no cache may keep). */
+/**
+ * Password guessing: limited per account (normalized email) and per IP, counted in Redis across instances; while Redis
+ * is away these routes fail closed (503 UNAVAILABLE with Retry-After) rather than allow unlimited guesses. They answer
+ * tokens, hence no-store.
+ */
 const LoginLimits = () =>
   applyDecorators(
     NO_STORE(),
@@ -53,8 +54,6 @@ const LoginLimits = () =>
     ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (per account or per IP), with Retry-After' }),
     ApiServiceUnavailableResponse({ description: 'UNAVAILABLE while the rate limits cannot be counted (Redis away)' }),
   );
-
-/** The profile carries the caller's badge QR: no cache may keep it. */
 
 @ApiTags('auth')
 @ApiExtraModels(SessionResponseDto, EventSelectionResponseDto)

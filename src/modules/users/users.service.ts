@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type EntityManager, type Repository } from 'typeorm';
@@ -22,7 +22,6 @@ export interface NewUser {
 /** Link codes: no 0/O, 1/I/L look-alikes; read aloud or typed from a phone. */
 const LINK_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const DISCORD_LINK_TTL_MS = 10 * 60_000;
-const linkCodeHash = (code: string): string => createHash('sha256').update(code.trim().toUpperCase()).digest('hex');
 
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
@@ -134,7 +133,10 @@ export class UsersService implements OnApplicationBootstrap {
   async issueDiscordLinkCode(userId: string): Promise<{ code: string; expires_at: Date }> {
     const code = Array.from({ length: 8 }, () => LINK_ALPHABET[randomInt(LINK_ALPHABET.length)]).join('');
     const expires = new Date(Date.now() + DISCORD_LINK_TTL_MS);
-    await this.users.update({ id: userId }, { discordLinkCodeHash: linkCodeHash(code), discordLinkExpiresAt: expires });
+    await this.users.update(
+      { id: userId },
+      { discordLinkCodeHash: this.linkCodeHash(code), discordLinkExpiresAt: expires },
+    );
     return { code, expires_at: expires };
   }
 
@@ -154,14 +156,24 @@ export class UsersService implements OnApplicationBootstrap {
                           discord_link_expires_at = NULL, updated_at = now()
           WHERE discord_link_code_hash = $1 AND discord_link_expires_at > now() AND is_active
           RETURNING id`,
-        [linkCodeHash(code), discordUserId, discordUsername],
+        [this.linkCodeHash(code), discordUserId, discordUsername],
       );
     } catch (error) {
-      if (constraintViolation(error)?.kind === 'unique') return { result: 'taken' };
+      const violation = constraintViolation(error);
+      if (violation?.kind === 'unique' && violation.constraint === 'uq_users_discord_user_id')
+        return { result: 'taken' };
       throw error;
     }
     const id = rows[0]?.id;
     return id ? { result: 'linked', user: await this.users.findOneByOrFail({ id }) } : { result: 'invalid' };
+  }
+
+  /**
+   * A keyed hash (HMAC with the server's JWT secret), not a bare SHA-256: 8 characters are few enough that whoever
+   * read the table could otherwise find a live code by trying them all.
+   */
+  private linkCodeHash(code: string): string {
+    return createHmac('sha256', this.config.jwtSecret).update(code.trim().toUpperCase()).digest('hex');
   }
 
   /** The user a request body names: an existing `user_id` (else 404), or the account of an `email`, created when new. */

@@ -21,7 +21,13 @@ export class DiscordLinkDto extends DiscordAttendDto {
   @Length(1, 100)
   discord_username: string;
 
-  @ApiProperty({ example: 'K7QX2MPA', description: 'One-time code, 8 characters' })
+  @ApiProperty({
+    example: 'K7QX2MPA',
+    description: 'One-time code, 8 characters',
+    pattern: '^[A-Za-z0-9]{8}$',
+    minLength: 8,
+    maxLength: 8,
+  })
   @IsString()
   @Matches(/^[A-Za-z0-9]{8}$/, { message: 'code must be the 8 characters shown in the app' })
   code: string;
