@@ -1,5 +1,10 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
+import { PasswordHasher } from '../src/modules/users/password-hasher';
 
 /** Shared by the bench scripts: where their databases live, admin access to the server, a free port. */
 
@@ -42,4 +47,102 @@ export function benchRateLimits(): Record<string, string> {
     high[`RATE_LIMIT_${name}`] = process.env[`RATE_LIMIT_${name}`] ?? '1000000000/1m';
   }
   return high;
+}
+
+/** Secrets of the bench servers: the seeds derive badge QR codes and passwords from the same values. */
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret-bench-jwt-secret';
+export const BENCH_QR_SECRET = 'bench-qr-secret-bench-qr-secret-bench-qr-secret';
+export const BENCH_PASSWORD = 'bench-organizer-password';
+
+export interface BenchEvent {
+  eventId: string;
+  organizerEmail: string;
+  organizerId: string;
+  /** Participant ids (badges), in id order. */
+  participants: { id: string; qr_salt: string; qr_hash: string }[];
+}
+
+/**
+ * A running event with an organisateur who can log in (BENCH_PASSWORD) and `count` participants with badges, written
+ * with set-based SQL (no login or API call per person).
+ */
+export async function seedEventWithBadges(ds: DataSource, name: string, count: number): Promise<BenchEvent> {
+  const organizerEmail = `${name.toLowerCase().replace(/\W+/g, '-')}-organizer@bench.test`;
+  const hash = await new PasswordHasher().hash(BENCH_PASSWORD);
+  const [{ id: organizerId }] = (await ds.query(
+    `INSERT INTO users (email, password_hash, first_name, last_name) VALUES ($1, $2, 'Bench', 'Organizer') RETURNING id`,
+    [organizerEmail, hash],
+  )) as { id: string }[];
+  const [{ id: eventId }] = (await ds.query(
+    `INSERT INTO events (name, start_date, end_date) VALUES ($1, now() - interval '1 hour', now() + interval '2 days')
+     RETURNING id`,
+    [name],
+  )) as { id: string }[];
+  await ds.query(`INSERT INTO user_event_assignments (event_id, user_id, role) VALUES ($1, $2, 'organisateur')`, [
+    eventId,
+    organizerId,
+  ]);
+  const users = (
+    (await ds.query(
+      `INSERT INTO users (email, first_name, last_name)
+       SELECT 'bench' || i || '@bench.test', 'Bench', 'Visitor ' || i FROM generate_series(1, $1) i RETURNING id`,
+      [count],
+    )) as { id: string }[]
+  ).map((u) => u.id);
+  await ds.query(
+    `INSERT INTO user_event_assignments (event_id, user_id, role) SELECT $1, u, 'participant' FROM unnest($2::uuid[]) u`,
+    [eventId, users],
+  );
+  const issuer = new BadgeIssuer(Buffer.from(BENCH_QR_SECRET));
+  for (let i = 0; i < users.length; i += 10_000) await issuer.ensure(ds.manager, eventId, users.slice(i, i + 10_000));
+  const participants: BenchEvent['participants'] = await ds.query(
+    'SELECT id, qr_salt, qr_hash FROM participants WHERE event_id = $1 ORDER BY id',
+    [eventId],
+  );
+  return { eventId, organizerEmail, organizerId, participants };
+}
+
+/**
+ * Starts `node dist/src/main.js` on `url` in production mode (its own process, so that its memory is its own) and
+ * waits until it is ready. BENCH_PROFILE=1 writes a CPU profile of the server (node --cpu-prof) into the working folder.
+ */
+export async function startBenchServer(url: string): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const flags = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : [];
+  const child = spawn(process.execPath, [...flags, join(__dirname, '..', 'src', 'main.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      JWT_SECRET: BENCH_JWT_SECRET,
+      QR_SECRET: BENCH_QR_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...benchRateLimits(),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/health/ready`)).ok) return { base, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the server did not become ready');
+}
+
+/** The access token of the seeded organisateur. */
+export async function loginOrganizer(base: string, email: string): Promise<string> {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: BENCH_PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access: string }).access;
 }

@@ -14,7 +14,7 @@
  *   makeplus_bench_doors is created there, and dropped again at the end.
  */
 import 'reflect-metadata';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +23,15 @@ import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
-import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import { qrText } from '../src/modules/participants/badge-codes';
-import { PasswordHasher } from '../src/modules/users/password-hasher';
-import { admin, benchRateLimits, databaseUrl, freePort } from './bench-support';
+import {
+  admin,
+  BENCH_QR_SECRET,
+  databaseUrl,
+  loginOrganizer,
+  seedEventWithBadges,
+  startBenchServer,
+} from './bench-support';
 
 const execFileAsync = promisify(execFile);
 const arg = (name: string, fallback: number): number => {
@@ -38,9 +43,6 @@ const DURATION = arg('duration', 30);
 const CONNECTIONS = arg('connections', 50);
 const BURST = arg('burst', 5_000);
 const ROOM_CAPACITY = 1_000_000;
-const JWT_SECRET = 'bench-doors-jwt-secret-bench-doors-jwt-secret';
-const QR_SECRET = 'bench-doors-qr-secret-bench-doors-qr-secret';
-const PASSWORD = 'bench-doors-password';
 const DB_NAME = 'makeplus_bench_doors';
 
 interface Seeded {
@@ -57,20 +59,11 @@ async function seed(url: string): Promise<Seeded> {
   try {
     await runMigrations(ds);
     const started = Date.now();
-    const organizerEmail = 'bench-organizer@bench.test';
-    const hash = await new PasswordHasher().hash(PASSWORD);
-    const [{ id: organizerId }] = (await ds.query(
-      `INSERT INTO users (email, password_hash, first_name, last_name) VALUES ($1, $2, 'Bench', 'Organizer') RETURNING id`,
-      [organizerEmail, hash],
-    )) as { id: string }[];
-    const [{ id: eventId }] = (await ds.query(
-      `INSERT INTO events (name, start_date, end_date) VALUES ('Bench doors', now() - interval '1 hour',
-              now() + interval '2 days') RETURNING id`,
-    )) as { id: string }[];
-    await ds.query(`INSERT INTO user_event_assignments (event_id, user_id, role) VALUES ($1, $2, 'organisateur')`, [
-      eventId,
-      organizerId,
-    ]);
+    const { eventId, organizerEmail, organizerId, participants } = await seedEventWithBadges(
+      ds,
+      'Bench doors',
+      PARTICIPANTS,
+    );
     const rooms = (
       (await ds.query(
         `INSERT INTO rooms (event_id, name, capacity) SELECT $1, 'Hall ' || i, $2 FROM generate_series(1, 3) i
@@ -78,29 +71,12 @@ async function seed(url: string): Promise<Seeded> {
         [eventId, ROOM_CAPACITY],
       )) as { id: string }[]
     ).map((r) => r.id);
-    const users = (
-      (await ds.query(
-        `INSERT INTO users (email, first_name, last_name)
-         SELECT 'bench' || i || '@bench.test', 'Bench', 'Visitor ' || i FROM generate_series(1, $1) i RETURNING id`,
-        [PARTICIPANTS],
-      )) as { id: string }[]
-    ).map((u) => u.id);
-    await ds.query(
-      `INSERT INTO user_event_assignments (event_id, user_id, role) SELECT $1, u, 'participant' FROM unnest($2::uuid[]) u`,
-      [eventId, users],
-    );
-    const key = Buffer.from(QR_SECRET);
-    const issuer = new BadgeIssuer(key);
-    for (let i = 0; i < users.length; i += 10_000) await issuer.ensure(ds.manager, eventId, users.slice(i, i + 10_000));
-    const badges: { id: string; qr_salt: string; qr_hash: string }[] = await ds.query(
-      'SELECT id, qr_salt, qr_hash FROM participants WHERE event_id = $1 ORDER BY id',
-      [eventId],
-    );
-    const qrs = badges.map((b) => qrText(key, b.id, b.qr_salt));
+    const key = Buffer.from(BENCH_QR_SECRET);
+    const qrs = participants.map((b) => qrText(key, b.id, b.qr_salt));
     // For pgbench: the same badges and rooms, numbered.
     await ds.query('CREATE TABLE bench_badges (i integer PRIMARY KEY, qr_hash text NOT NULL)');
     await ds.query('INSERT INTO bench_badges SELECT row_number() OVER (), h FROM unnest($1::text[]) h', [
-      badges.map((b) => b.qr_hash),
+      participants.map((b) => b.qr_hash),
     ]);
     await ds.query('CREATE TABLE bench_rooms (i integer PRIMARY KEY, id uuid NOT NULL)');
     await ds.query('INSERT INTO bench_rooms SELECT row_number() OVER (), r FROM unnest($1::uuid[]) r', [rooms]);
@@ -110,37 +86,6 @@ async function seed(url: string): Promise<Seeded> {
   } finally {
     await ds.destroy();
   }
-}
-
-async function startServer(url: string): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  // BENCH_PROFILE=1 writes a CPU profile of the server (node --cpu-prof) into the working folder.
-  const flags = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : [];
-  const child = spawn(process.execPath, [...flags, join(__dirname, '..', 'src', 'main.js')], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: url,
-      JWT_SECRET,
-      QR_SECRET,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ...benchRateLimits(),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/health/ready`)).ok) return { base, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the server did not become ready');
 }
 
 interface Run {
@@ -277,13 +222,8 @@ async function main(): Promise<void> {
   let server: { base: string; child: ChildProcess } | undefined;
   try {
     const s = await seed(url);
-    server = await startServer(url);
-    const login = await fetch(`${server.base}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: s.organizerEmail, password: PASSWORD }),
-    });
-    const { access } = (await login.json()) as { access: string };
+    server = await startBenchServer(url);
+    const access = await loginOrganizer(server.base, s.organizerEmail);
     console.log(`${CONNECTIONS} connections, ${s.qrs.length} badges, 3 rooms of capacity ${ROOM_CAPACITY}`);
     await load(server.base, access, s, { duration: 3 }); // warm-up
     const sustained = await load(server.base, access, s, { duration: DURATION });
