@@ -14,7 +14,7 @@ import {
   createWorld,
   type World,
 } from './helpers/factories';
-import { startInstance, testRedisUrl, type Instance } from './helpers/instance';
+import { sharedRedisEnv, startPair, type Instance } from './helpers/instance';
 import { closeAllClients, connect, recorder, sleep, type ClientSocket } from './helpers/sockets';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
@@ -343,20 +343,16 @@ describe('annonces', () => {
 describe('annonces with two instances', () => {
   let a: TestApp;
   let b: Instance;
+  let close: () => Promise<void>;
   let w: World;
-  const env = {
-    REDIS_URL: testRedisUrl(),
-    REDIS_PREFIX: `test-${randomUUID()}`,
-    ANNONCE_SCHEDULER_INTERVAL_MS: '50',
-  };
 
   before(async () => {
-    [a, b] = await Promise.all([bootTestApp(env), startInstance(env)]);
+    ({ a, b, close } = await startPair({ ...sharedRedisEnv(), ANNONCE_SCHEDULER_INTERVAL_MS: '50' }));
     w = await createWorld(a);
   });
   after(async () => {
     closeAllClients();
-    await Promise.all([a.close(), b.stop()]);
+    await close();
   });
 
   it('ten scheduled annonces are each published once and pushed once, both schedulers running', async () => {

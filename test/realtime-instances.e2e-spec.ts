@@ -10,9 +10,9 @@ import {
   openSession,
   type World,
 } from './helpers/factories';
-import { startInstance, testRedisUrl, type Instance } from './helpers/instance';
+import { sharedRedisEnv, startPair, type Instance } from './helpers/instance';
 import { closeAllClients, connect, disconnection, recorder, refusal, request } from './helpers/sockets';
-import { bootTestApp, type TestApp } from './helpers/test-app';
+import type { TestApp } from './helpers/test-app';
 
 /*
  * Two instances of the app (this process and `node dist/src/main.js`) sharing one Redis: they behave as one. A scan,
@@ -22,16 +22,16 @@ import { bootTestApp, type TestApp } from './helpers/test-app';
 describe('several instances with Redis', () => {
   let a: TestApp;
   let b: Instance;
+  let close: () => Promise<void>;
   let w: World;
-  const env = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: `test-${randomUUID()}`, OCCUPANCY_PUSH_INTERVAL_MS: '100' };
 
   before(async () => {
-    [a, b] = await Promise.all([bootTestApp(env), startInstance(env)]);
+    ({ a, b, close } = await startPair({ ...sharedRedisEnv(), OCCUPANCY_PUSH_INTERVAL_MS: '100' }));
     w = await createWorld(a);
   });
   after(async () => {
     closeAllClients();
-    await Promise.all([a.close(), b.stop()]);
+    await close();
   });
 
   it('a scan through instance A reaches a staff socket on instance B, and nothing reaches a participant', async () => {
@@ -127,16 +127,16 @@ describe('several instances with Redis', () => {
 describe('several instances without Redis (negative control)', () => {
   let a: TestApp;
   let b: Instance;
+  let close: () => Promise<void>;
   let w: World;
-  const env = { OCCUPANCY_PUSH_INTERVAL_MS: '100' };
 
   before(async () => {
-    [a, b] = await Promise.all([bootTestApp(env), startInstance(env)]);
+    ({ a, b, close } = await startPair({ OCCUPANCY_PUSH_INTERVAL_MS: '100' }));
     w = await createWorld(a);
   });
   after(async () => {
     closeAllClients();
-    await Promise.all([a.close(), b.stop()]);
+    await close();
   });
 
   it('each instance only reaches its own sockets: what the Redis tests above prove is not a given', async () => {

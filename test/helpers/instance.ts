@@ -1,12 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { TEST_JWT_SECRET, TEST_QR_SECRET, testDatabaseUrl } from './test-app';
+import { bootTestApp, TEST_JWT_SECRET, TEST_QR_SECRET, testDatabaseUrl, type TestApp } from './test-app';
 
 export function testRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
   if (!url) throw new Error('TEST_REDIS_URL is not set: run the suite with `npm test`');
   return url;
+}
+
+/** The suite's Redis under a prefix of its own, so that specs running at the same time do not hear each other. */
+export function sharedRedisEnv(): Record<string, string> {
+  return { REDIS_URL: testRedisUrl(), REDIS_PREFIX: `test-${randomUUID()}` };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -79,4 +85,12 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       await exited;
     },
   };
+}
+
+/** Two instances with the same environment: A in this process (a TestApp), B as its own process. */
+export async function startPair(
+  env: Record<string, string>,
+): Promise<{ a: TestApp; b: Instance; close: () => Promise<void> }> {
+  const [a, b] = await Promise.all([bootTestApp(env), startInstance(env)]);
+  return { a, b, close: async () => void (await Promise.all([a.close(), b.stop()])) };
 }

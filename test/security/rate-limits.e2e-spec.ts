@@ -7,7 +7,7 @@ import type { Response } from 'supertest';
 import { RedisWindows, SyncedWindows } from '../../src/common/rate-limit/rate-limit.windows';
 import { expectError } from '../helpers/assertions';
 import { bearer, createMember, createRoom, createUser, createWorld, PASSWORD, type World } from '../helpers/factories';
-import { freePort, startInstance, testRedisUrl, type Instance } from '../helpers/instance';
+import { freePort, sharedRedisEnv, startPair, testRedisUrl, type Instance } from '../helpers/instance';
 import { startRedis } from '../helpers/redis-server';
 import { fire, tally } from '../helpers/requests';
 import { sleep } from '../helpers/sockets';
@@ -22,7 +22,6 @@ import { bootTestApp, type TestApp } from '../helpers/test-app';
  */
 
 /** A fresh key space in the shared Redis for each app, so that runs never share counts. */
-const redisEnv = (): Record<string, string> => ({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: `test-rl-${randomUUID()}` });
 
 /** 429 in the error body of API.md, with a Retry-After within the window. */
 function expectLimited(res: Response, windowSec = 600): number {
@@ -41,7 +40,7 @@ describe('rate limits: login per account and per IP, refresh, password, API, doo
 
   before(async () => {
     t = await bootTestApp({
-      ...redisEnv(),
+      ...sharedRedisEnv(),
       RATE_LIMIT_LOGIN_ACCOUNT: '3/10m',
       RATE_LIMIT_LOGIN_IP: '12/10m', // password changes count here too
       RATE_LIMIT_REFRESH_IP: '2/10m',
@@ -144,14 +143,13 @@ describe('rate limits: exact under parallel bursts, shared by two instances thro
   const LIMIT = 8;
   let t: TestApp;
   let other: Instance;
+  let close: () => Promise<void>;
 
   before(async () => {
-    const env = { ...redisEnv(), RATE_LIMIT_LOGIN_ACCOUNT: `${LIMIT}/10m`, RATE_LIMIT_LEADS: `${LIMIT}/10m` };
-    [t, other] = await Promise.all([bootTestApp(env), startInstance(env)]);
+    const env = { ...sharedRedisEnv(), RATE_LIMIT_LOGIN_ACCOUNT: `${LIMIT}/10m`, RATE_LIMIT_LEADS: `${LIMIT}/10m` };
+    ({ a: t, b: other, close } = await startPair(env));
   });
-  after(async () => {
-    await Promise.all([t.close(), other.stop()]);
-  });
+  after(() => close());
 
   const loginOther = (email: string) =>
     fetch(`http://127.0.0.1:${other.port}/api/auth/login/`, {

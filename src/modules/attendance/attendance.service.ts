@@ -54,6 +54,10 @@ interface AreaRow {
 const refused = (status: HttpStatus, code: string, message: string, figures?: Record<string, number>) =>
   new AppException(status, code, message, undefined, undefined, figures);
 
+/** 403 for someone without a badge in the event (waitlisted, or staff): only participants attend. */
+export const notAParticipant = (): AppException =>
+  refused(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
+
 /**
  * The attendance ledger (table `attendances`): one record per participant and event, one per participant and
  * session; the first record wins. Door scans write into it from `door_decide`; this service adds marking oneself
@@ -94,7 +98,7 @@ export class AttendanceService {
     const ctx = rows[0];
     if (!ctx) throw notFound('Session');
     if (!ctx.participant_id) {
-      throw refused(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
+      throw notAParticipant();
     }
     // Someone already present gets their record again: wherever they are, without a code, also once the session is
     // over (API.md: twice → the same record). A race past this read still ends in the ON CONFLICT below.
@@ -245,7 +249,7 @@ export class AttendanceService {
     const ctx = rows[0];
     if (!ctx) throw notFound('Event');
     if (!ctx.participant_id) {
-      throw refused(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
+      throw notAParticipant();
     }
     const window = eventWindowRefusal(
       { isCancelled: ctx.is_cancelled, startDate: ctx.start_date, endDate: ctx.end_date },

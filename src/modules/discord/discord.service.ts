@@ -5,7 +5,7 @@ import { assertTokenEvent } from '../../common/auth/event-scope';
 import { AppException, conflict, ErrorCode, notFound } from '../../common/errors/app.exception';
 import { type ListQueryDto, type Page, pageWindow, toPage } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
-import { AttendanceService, type AttendanceRecord } from '../attendance/attendance.service';
+import { AttendanceService, notAParticipant, type AttendanceRecord } from '../attendance/attendance.service';
 import type { AttendeeDto, AttendeesQueryDto } from '../attendance/dto/attend.dto';
 import type { EventDto, EventStatusDto } from '../events/dto/event.dto';
 import { EventsService } from '../events/events.service';
@@ -34,8 +34,6 @@ const asAnswer = (status: RegistrationStateDto['status']): 'confirmed' | 'waitli
   status === 'waitlisted' ? 'waitlisted' : 'confirmed';
 const registrationClosed = () =>
   conflict(RegistrationErrors.REGISTRATION_CLOSED, 'This event does not take registrations');
-const notAParticipant = () =>
-  new AppException(HttpStatus.FORBIDDEN, 'NOT_A_PARTICIPANT', 'Only people with a badge in this event attend');
 
 /**
  * What the Discord bot may do for its token's event: register Discord users (through the registration rules), show
