@@ -26,6 +26,11 @@ import { StatsModule } from './modules/stats/stats.module';
 import { UsersModule } from './modules/users/users.module';
 import { RealtimeModule } from './realtime/realtime.module';
 
+/** What the request log says of a request (given pino's standard view of it). */
+function requestLogFields(req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }): object {
+  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress };
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -37,14 +42,11 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
+            // A request is logged as what it asked, never with its headers (tokens, cookies): a lean object is also
+            // cheaper, since pino-http serialises it for every request, logged or not.
+            serializers: { req: requestLogFields },
             // A failed query carries its parameters (codes, hashes, personal data): never in the logs.
-            redact: [
-              'req.headers.authorization',
-              'req.headers.cookie',
-              'req.headers["x-bot-token"]',
-              'err.parameters',
-              'err.driverError.parameters',
-            ],
+            redact: ['err.parameters', 'err.driverError.parameters'],
             customLogLevel: (_req, res, err) =>
               err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },

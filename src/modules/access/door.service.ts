@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context';
@@ -10,7 +10,39 @@ import { qrHash } from '../participants/badge-codes';
 import { AccessErrors } from './access.errors';
 import type { EntranceScanDto, EntranceScanResultDto, ScanResultDto, VerifyAccessDto } from './dto/scan.dto';
 import type { AccessDirection, AccessSource, AccessStatus } from './entities/room-access-log.entity';
+import { MicroBatcher } from './micro-batcher';
 import { WalFlushBarrier } from './wal-flush-barrier';
+
+/** The arguments of `door_decide`, as one item of `door_decide_batch`. */
+interface DoorArguments {
+  event: string;
+  room: string | null;
+  qr_hash: string | null;
+  participant: string | null;
+  direction: AccessDirection;
+  scanner: string;
+  scanner_role: string | null;
+  device: string | null;
+  nonce: string | null;
+  device_time: string | null;
+  source: AccessSource;
+  local: AccessStatus | null;
+  override_status: AccessStatus | null;
+  note: string | null;
+}
+
+type RawAnswer = DoorAnswer & { _error?: string };
+
+/** At most this many scans per round trip, and this many round trips at once (more only queue in PostgreSQL). */
+const DOOR_BATCH_MAX = 64;
+const DOOR_BATCHES_IN_FLIGHT = 2;
+
+/** A failure PostgreSQL reported (it has a SQLSTATE): the transaction was rolled back, so trying again is safe. */
+function rolledBack(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
 
 /** What `door_decide` is asked. Exactly one of `qrData` and `participantId` names the badge. */
 export interface DoorCall {
@@ -99,6 +131,8 @@ export class DoorService {
   private readonly durable: WalFlushBarrier;
   private readonly grace: string;
   private readonly conflictWindow: string;
+  private readonly batcher: MicroBatcher<DoorArguments, RawAnswer>;
+  private readonly logger = new Logger(DoorService.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -108,36 +142,90 @@ export class DoorService {
     this.durable = new WalFlushBarrier(dataSource);
     this.grace = `${config.doorGraceSec} seconds`;
     this.conflictWindow = `${config.offlineConflictWindowSec} seconds`;
+    this.batcher = new MicroBatcher<DoorArguments, RawAnswer>({
+      run: (items) => this.decideMany(items),
+      runOne: (item) => this.decideOne(item),
+      retryAlone: rolledBack,
+      onBatchFailed: (error, size) =>
+        this.logger.warn(
+          { err: (error as Error).message, size },
+          'A batch of door decisions failed; deciding each scan alone',
+        ),
+      maxBatch: DOOR_BATCH_MAX,
+      maxInFlight: DOOR_BATCHES_IN_FLIGHT,
+    });
   }
 
-  async decide(call: DoorCall): Promise<DoorAnswer> {
-    const rows: { r: DoorAnswer & { _error?: string } }[] = await this.dataSource.query(
-      // Committed without waiting for the disk; made durable by the barrier below before anyone is answered.
+  /**
+   * Scans that arrive while decisions are running are decided together (`door_decide_batch`: one statement, one
+   * commit). Each is decided exactly as alone, in arrival order. Committed without waiting for the disk, then made
+   * durable by the barrier before anyone is answered; replays too (the first answer may not be on disk yet).
+   */
+  private async decideMany(items: DoorArguments[]): Promise<RawAnswer[]> {
+    const rows: { r: RawAnswer[] }[] = await this.dataSource.query(
+      `SELECT door_decide_batch($1::jsonb, $2::interval, $3::interval) AS r,
+              set_config('synchronous_commit', 'off', true)`,
+      [JSON.stringify(items), this.grace, this.conflictWindow],
+    );
+    await this.durable.wait();
+    return rows[0].r;
+  }
+
+  /** One decision alone: the fallback when a batch fails (one bad item must not fail the others). */
+  private async decideOne(a: DoorArguments): Promise<RawAnswer> {
+    const rows: { r: RawAnswer }[] = await this.dataSource.query(
       `SELECT door_decide($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::interval, $16::interval) AS r,
               set_config('synchronous_commit', 'off', true)`,
       [
-        call.eventId,
-        call.roomId,
-        // Scanners may add a newline or spaces; a QR text never contains whitespace.
-        call.qrData === undefined ? null : qrHash(call.qrData.trim()),
-        call.participantId ?? null,
-        call.direction,
-        call.caller.userId,
-        call.caller.role,
-        call.deviceId ?? null,
-        call.nonce ?? null,
-        call.deviceTime ?? null,
-        call.source,
-        call.localDecision ?? null,
-        call.overrideStatus ?? null,
-        call.note ?? null,
+        a.event,
+        a.room,
+        a.qr_hash,
+        a.participant,
+        a.direction,
+        a.scanner,
+        a.scanner_role,
+        a.device,
+        a.nonce,
+        a.device_time,
+        a.source,
+        a.local,
+        a.override_status,
+        a.note,
         this.grace,
         this.conflictWindow,
       ],
     );
-    const answer = rows[0]?.r as DoorAnswer & { _error?: string };
-    // A replay too: the first answer may have been committed a moment ago and not be on disk yet.
-    if (!answer._error) await this.durable.wait();
+    await this.durable.wait();
+    return rows[0].r;
+  }
+
+  private argumentsOf(call: DoorCall): DoorArguments {
+    return {
+      event: call.eventId,
+      room: call.roomId,
+      // Scanners may add a newline or spaces; a QR text never contains whitespace.
+      qr_hash: call.qrData === undefined ? null : qrHash(call.qrData.trim()),
+      participant: call.participantId ?? null,
+      direction: call.direction,
+      scanner: call.caller.userId,
+      scanner_role: call.caller.role,
+      device: call.deviceId ?? null,
+      nonce: call.nonce ?? null,
+      device_time: call.deviceTime?.toISOString() ?? null,
+      source: call.source,
+      local: call.localDecision ?? null,
+      override_status: call.overrideStatus ?? null,
+      note: call.note ?? null,
+    };
+  }
+
+  /** How many batches failed as a whole (each of their scans was then decided alone). */
+  get failedBatches(): number {
+    return this.batcher.failedBatches;
+  }
+
+  async decide(call: DoorCall): Promise<DoorAnswer> {
+    const answer = await this.batcher.submit(this.argumentsOf(call));
     if (answer._error === 'ROOM_NOT_FOUND') throw notFound('Room');
     if (answer._error === 'FORBIDDEN') throw forbidden('You are not assigned to this room now');
     if (answer._error === 'NONCE_REUSED') {

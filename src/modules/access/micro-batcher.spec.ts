@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher';
+
+/** A database stand-in: every batch waits until the test lets it answer. */
+function harness(overrides: Partial<MicroBatcherOptions<number, string>> = {}) {
+  const batches: number[][] = [];
+  const release: (() => void)[] = [];
+  const batcher = new MicroBatcher<number, string>({
+    run: (items) => {
+      batches.push(items);
+      return new Promise((resolve) => release.push(() => resolve(items.map((i) => `answer ${i}`))));
+    },
+    runOne: (item) => Promise.resolve(`alone ${item}`),
+    retryAlone: () => true,
+    maxBatch: 3,
+    maxInFlight: 2,
+    ...overrides,
+  });
+  const tick = () => new Promise((r) => setImmediate(r));
+  return { batcher, batches, release, tick };
+}
+
+describe('MicroBatcher', () => {
+  it('sends a call at once while fewer batches than the limit are out, and queues the rest into the next batches', async () => {
+    const { batcher, batches, release, tick } = harness();
+    const answers = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => batcher.submit(i));
+    await tick();
+    // Two in flight (1 and 2 went alone, at once); 3..8 wait.
+    assert.deepEqual(batches, [[1], [2]]);
+    release.shift()?.();
+    await tick();
+    // One came back: the next batch takes what queued meanwhile, at most maxBatch, in arrival order.
+    assert.deepEqual(batches, [[1], [2], [3, 4, 5]]);
+    while (release.length > 0) {
+      release.shift()?.();
+      await tick();
+    }
+    assert.deepEqual(batches, [[1], [2], [3, 4, 5], [6, 7, 8]]);
+    // Each caller gets the answer of its own item.
+    assert.deepEqual(
+      await Promise.all(answers),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `answer ${i}`),
+    );
+  });
+
+  it('when a batch fails in the database, tries each item alone: one bad item fails alone', async () => {
+    const alone: number[] = [];
+    const failing = new MicroBatcher<number, string>({
+      run: () => Promise.reject(Object.assign(new Error('boom'), { code: '22P02' })),
+      runOne: (item) => {
+        alone.push(item);
+        return item === 13 ? Promise.reject(new Error('bad item')) : Promise.resolve(`alone ${item}`);
+      },
+      retryAlone: (e) => (e as { code?: string }).code === '22P02',
+      maxBatch: 10,
+      maxInFlight: 1,
+    });
+    const first = failing.submit(1); // goes alone, at once
+    const rest = [12, 13, 14].map((i) => failing.submit(i)); // queued: one batch of three
+    await assert.rejects(first, /boom/); // a batch of one is not tried again
+    const settled = await Promise.allSettled(rest);
+    assert.deepEqual(
+      settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
+      ['alone 12', 'bad item', 'alone 14'],
+    );
+    assert.deepEqual(alone, [12, 13, 14]);
+  });
+
+  /** Submits three calls to a batcher that never tries alone; tells how they settled and how often runOne ran. */
+  const threeCallsWithoutRetry = async (run: (items: number[]) => Promise<string[]>) => {
+    let ones = 0;
+    const batcher = new MicroBatcher<number, string>({
+      run,
+      runOne: () => {
+        ones += 1;
+        return Promise.resolve('alone');
+      },
+      retryAlone: () => false,
+      maxBatch: 10,
+      maxInFlight: 1,
+    });
+    const settled = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
+    return { allRejected: settled.every((s) => s.status === 'rejected'), ones };
+  };
+
+  it('does not try again when the failure may have committed (retryAlone says no): every caller gets the error', async () => {
+    const outcome = await threeCallsWithoutRetry(() => Promise.reject(new Error('Connection terminated unexpectedly')));
+    assert.deepEqual(outcome, { allRejected: true, ones: 0 });
+  });
+
+  it('refuses a batch answered with the wrong number of answers instead of handing out misplaced ones', async () => {
+    const outcome = await threeCallsWithoutRetry((items) => Promise.resolve(items.slice(1).map(String)));
+    assert.deepEqual(outcome, { allRejected: true, ones: 0 });
+  });
+});

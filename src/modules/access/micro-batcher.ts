@@ -1,0 +1,70 @@
+/**
+ * Groups calls that arrive while the database is busy into one round trip. A call goes out at once when fewer than
+ * `maxInFlight` batches are running (so a quiet door waits for nobody); otherwise it waits for the next batch, which
+ * leaves as soon as one in flight comes back, with everything that queued meanwhile (up to `maxBatch`). Under load
+ * the batches grow by themselves, and one statement, one commit and one flush serve many scans.
+ *
+ * `run` answers a batch in order, one result per item. When it fails for a batch of several, each item is tried
+ * alone through `runOne` (so one bad item cannot fail the others) if `retryAlone` says the failure allows it: a
+ * failure the database reported rolled the batch back, while a lost connection may have committed it.
+ */
+export interface MicroBatcherOptions<I, O> {
+  run: (items: I[]) => Promise<O[]>;
+  /** Told when a batch of several failed and its items go alone (worth a log line: it should not happen). */
+  onBatchFailed?: (error: unknown, size: number) => void;
+  runOne: (item: I) => Promise<O>;
+  retryAlone: (error: unknown) => boolean;
+  maxBatch: number;
+  maxInFlight: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+export class MicroBatcher<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private inFlight = 0;
+  /** Batches of several that failed and whose items went alone. */
+  failedBatches = 0;
+
+  constructor(private readonly options: MicroBatcherOptions<I, O>) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight += 1;
+      void this.send(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async send(batch: Pending<I, O>[]): Promise<void> {
+    let results: O[];
+    try {
+      results = await this.options.run(batch.map((p) => p.item));
+      if (results.length !== batch.length) throw new Error(`batch of ${batch.length} got ${results.length} answers`);
+    } catch (error) {
+      if (batch.length === 1 || !this.options.retryAlone(error)) {
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      this.failedBatches += 1;
+      this.options.onBatchFailed?.(error, batch.length);
+      await Promise.all(batch.map((p) => this.options.runOne(p.item).then(p.resolve, p.reject)));
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+}
