@@ -4,14 +4,16 @@
  *   1. sustained: POST /api/rooms/{id}/verify_access/ for D seconds (default 30) at C connections (default 50),
  *      random badges, random room, 85% entries / 15% exits → scans/s, p50, p99, errors;
  *   2. burst: B scans (default 5,000) as fast as C connections go → duration, p99;
- *   3. pgbench: the same SQL call (`SELECT door_decide(...)`) at the same concurrency for D seconds → tps, and the
- *      ratio app / pgbench;
+ *   3. pgbench, the database without the app, at the same load: one `door_decide` per transaction at C clients, and
+ *      `door_decide_batch` of 16 scans from 2 clients (what the app sends under load) → scans/s, and the ratios
+ *      app / pgbench;
  * and checks after each run that every room's occupancy equals the people inside it (and within capacity) and that
  * the check-ins equal the badges ever granted. Prints figures; asserts nothing (timing is noisy on a shared machine).
  *
  *   npm test (compiles it), then: node dist/bench/doors.js [--participants N] [--duration S] [--connections C]
- *   [--burst B]. DATABASE_URL names a server (default postgres://postgres@127.0.0.1:5432/postgres); the database
- *   makeplus_bench_doors is created there, and dropped again at the end.
+ *   [--burst B] [--pgbench-batch N] [--keep]. DATABASE_URL names a server (default
+ *   postgres://postgres@127.0.0.1:5432/postgres); the database makeplus_bench_doors is created there, and dropped
+ *   again at the end (--keep leaves it).
  */
 import 'reflect-metadata';
 import { execFile, type ChildProcess } from 'node:child_process';
@@ -42,6 +44,7 @@ const PARTICIPANTS = arg('participants', 100_000);
 const DURATION = arg('duration', 30);
 const CONNECTIONS = arg('connections', 50);
 const BURST = arg('burst', 5_000);
+const PGBENCH_BATCH = arg('pgbench-batch', 16);
 const ROOM_CAPACITY = 1_000_000;
 const DB_NAME = 'makeplus_bench_doors';
 
@@ -172,11 +175,25 @@ async function invariants(url: string, s: Seeded): Promise<string> {
 }
 
 /**
- * The same calls as the app makes, for a random badge and room: the decision committed without waiting for the disk,
- * then the flush barrier before the answer counts (see src/modules/access/wal-flush-barrier.ts). The app shares one
- * barrier between the scans committed meanwhile; pgbench runs one per scan.
+ * The database's side of a scan without the app, two ways:
+ *  - `single`: one scan per transaction, at the bench's concurrency: `door_decide` committed without waiting for the
+ *    disk, then the flush barrier (see src/modules/access/wal-flush-barrier.ts), as a scan alone would be decided;
+ *  - `batch`: what the app sends under load: `door_decide_batch` of BATCH random scans, then the barrier, from 2
+ *    clients (the app keeps at most 2 batches in flight). Counted in scans per second.
  */
-function pgbenchScript(s: Seeded): string {
+function pgbenchScript(s: Seeded, mode: 'single' | 'batch'): string {
+  const tail = `set_config('synchronous_commit', 'off', true);\nSELECT pg_logical_emit_message(true, 'makeplus', 'flush');\n`;
+  if (mode === 'batch') {
+    return (
+      `SELECT door_decide_batch((SELECT jsonb_agg(jsonb_build_object('event', '${s.eventId}', 'room', r.id, ` +
+      `'qr_hash', b.qr_hash, 'direction', CASE WHEN x.o <= 85 THEN 'in' ELSE 'out' END, 'scanner', '${s.organizerId}', ` +
+      `'scanner_role', 'organisateur', 'source', 'online')) ` +
+      `FROM (SELECT floor(random() * ${s.qrs.length})::int + 1 AS b, floor(random() * ${s.rooms.length})::int + 1 AS r, ` +
+      `floor(random() * 100)::int + 1 AS o FROM generate_series(1, ${PGBENCH_BATCH})) x ` +
+      `JOIN bench_badges b ON b.i = x.b JOIN bench_rooms r ON r.i = x.r), ` +
+      `'900 seconds'::interval, '1800 seconds'::interval), ${tail}`
+    );
+  }
   return [
     `\\set b random(1, ${s.qrs.length})`,
     `\\set r random(1, ${s.rooms.length})`,
@@ -184,26 +201,33 @@ function pgbenchScript(s: Seeded): string {
     `SELECT door_decide('${s.eventId}', (SELECT id FROM bench_rooms WHERE i = :r), ` +
       `(SELECT qr_hash FROM bench_badges WHERE i = :b), NULL, CASE WHEN :o <= 85 THEN 'in' ELSE 'out' END, ` +
       `'${s.organizerId}', 'organisateur', NULL, NULL, NULL, 'online', NULL, NULL, NULL, ` +
-      `'900 seconds'::interval, '1800 seconds'::interval), set_config('synchronous_commit', 'off', true);`,
-    `SELECT pg_logical_emit_message(true, 'makeplus', 'flush');`,
-    '',
+      `'900 seconds'::interval, '1800 seconds'::interval), ${tail}`,
   ].join('\n');
 }
 
-async function pgbench(url: string, s: Seeded): Promise<number> {
+/** Runs pgbench in one mode; answers scans per second. */
+async function pgbench(url: string, s: Seeded, mode: 'single' | 'batch'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-doors-'));
   const script = join(dir, 'door.sql');
-  writeFileSync(script, pgbenchScript(s));
+  writeFileSync(script, pgbenchScript(s, mode));
+  const clients = mode === 'batch' ? 2 : CONNECTIONS;
   try {
     const { stdout } = await execFileAsync(
       'pgbench',
-      ['-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), '-f', script, url],
+      ['-n', '-c', String(clients), '-j', '2', '-T', String(DURATION), '-f', script, url],
       { maxBuffer: 10 * 1024 * 1024 },
     );
-    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
     const latency = /latency average = ([\d.]+) ms/.exec(stdout)?.[1];
-    console.log(`pgbench: ${Number(tps).toFixed(0)} tps, latency average ${latency} ms`);
-    return Number(tps);
+    const scans = mode === 'batch' ? tps * PGBENCH_BATCH : tps;
+    console.log(
+      mode === 'batch'
+        ? `pgbench, batches of ${PGBENCH_BATCH} from ${clients} clients: ${scans.toFixed(0)} scans/s ` +
+            `(${tps.toFixed(0)} batches/s, latency average ${latency} ms)`
+        : `pgbench, one scan per transaction from ${clients} clients: ${scans.toFixed(0)} scans/s, ` +
+            `latency average ${latency} ms`,
+    );
+    return scans;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -234,10 +258,14 @@ async function main(): Promise<void> {
     console.log(`  ${await invariants(url, s)}`);
     server.child.kill('SIGTERM');
     server = undefined;
-    const tps = await pgbench(url, s);
-    if (process.argv.includes('--keep')) writeFileSync('/tmp/bench-doors.sql', pgbenchScript(s));
+    const single = await pgbench(url, s, 'single');
     console.log(`  ${await invariants(url, s)}`);
-    console.log(`ratio app / pgbench: ${(sustained.scansPerSecond / tps).toFixed(2)}`);
+    const batched = await pgbench(url, s, 'batch');
+    console.log(`  ${await invariants(url, s)}`);
+    console.log(
+      `ratio app / pgbench: ${(sustained.scansPerSecond / single).toFixed(2)} (one scan per transaction), ` +
+        `${(sustained.scansPerSecond / batched).toFixed(2)} (batches)`,
+    );
   } finally {
     server?.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
