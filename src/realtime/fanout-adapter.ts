@@ -40,7 +40,7 @@ const InMemoryAdapter = Adapter as unknown as new (nsp: Namespace) => AdapterInt
  * as much CPU as the kernel's own send. Here the frame is one buffer, and a socket whose websocket is open and idle
  * (nothing queued, not between a write and its callback) gets it directly through the same `sendFrame` that engine.io
  * uses for pre-encoded frames: same bytes on the wire, same order. Any other socket (polling, busy, closing, volatile
- * packets, outgoing listeners) takes socket.io's own path. A single room is walked without the dedup set.
+ * packets, outgoing listeners) takes socket.io's own path.
  */
 export class FanoutAdapter extends InMemoryAdapter {
   broadcast(packet: { nsp?: string; data?: unknown }, opts: BroadcastOptions): void {
@@ -50,7 +50,7 @@ export class FanoutAdapter extends InMemoryAdapter {
     const encoded = this._encode(packet, packetOpts);
     const frame = packetOpts.wsPreEncodedFrame;
     const direct = frame ? [frame.length === 1 ? frame[0]! : Buffer.concat(frame)] : null;
-    this.apply(opts, (s) => {
+    this.recipients(opts, (s) => {
       const socket = s as unknown as FanoutSocket;
       if (direct && !flags.volatile && !socket._anyOutgoingListeners?.length && this.sendFrame(socket, direct)) return;
       // socket.io's path (notifies outgoing listeners, queues while the transport is busy)
@@ -70,15 +70,24 @@ export class FanoutAdapter extends InMemoryAdapter {
     return true;
   }
 
-  override apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void {
-    if (opts.rooms.size !== 1 || (opts.except && opts.except.size > 0)) return super.apply(opts, callback);
-    const [room] = opts.rooms;
-    const ids = this.rooms.get(room!);
-    if (!ids) return;
+  /**
+   * The sockets of the target rooms, each once: a socket already in an earlier room of the list is skipped, which
+   * needs no set of every recipient (socket.io's `apply` builds one, 5,000 entries for an event-wide broadcast).
+   * Only for broadcasts, whose visits change no room; with exceptions or no room (everyone), socket.io's `apply`.
+   */
+  private recipients(opts: BroadcastOptions, visit: (socket: Socket) => void): void {
+    if (opts.rooms.size === 0 || (opts.except && opts.except.size > 0)) return this.apply(opts, visit);
     const sockets = this.nsp.sockets;
-    for (const id of ids) {
-      const socket = sockets.get(id);
-      if (socket) callback(socket);
+    const earlier: Set<string>[] = [];
+    for (const room of opts.rooms) {
+      const ids = this.rooms.get(room);
+      if (!ids) continue;
+      visiting: for (const id of ids) {
+        for (const seen of earlier) if (seen.has(id)) continue visiting;
+        const socket = sockets.get(id);
+        if (socket) visit(socket);
+      }
+      earlier.push(ids);
     }
   }
 }
