@@ -8,6 +8,7 @@ import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { closeRedis } from '../common/redis';
 import type { AppConfig } from '../config/app-config';
+import { FanoutAdapter } from './fanout-adapter';
 
 /** Largest message a client may send; socket.io closes the connection of one that sends more. */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
@@ -72,8 +73,13 @@ export class RealtimeIoAdapter extends IoAdapter {
       // A client that reconnects is authenticated afresh, gets the rooms of its role now, and resynchronises through
       // the API (the Redis adapter could not recover sessions across instances anyway).
     } as ServerOptions);
-    if (this.redis)
-      server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.config.redisPrefix}:socket.io` }));
+    // One instance: the in-memory adapter with a leaner broadcast (fanout-adapter.ts). With Redis, the Redis adapter
+    // (its local delivery is socket.io's own).
+    server.adapter(
+      this.redis
+        ? createAdapter(this.redis.pub, this.redis.sub, { key: `${this.config.redisPrefix}:socket.io` })
+        : (FanoutAdapter as unknown as NonNullable<ServerOptions['adapter']>),
+    );
     return server;
   }
 

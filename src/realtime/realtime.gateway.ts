@@ -99,6 +99,9 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     const claims = this.authSessions.verifyAccess(token);
     const auth = await this.guard.current(claims);
     socket.data = { auth, claims: { sub: claims.sub, sid: claims.sid, event_id: claims.event_id } };
+    // Checked once: every later message re-checks the claims, never the token, so the socket does not keep it
+    // (a bearer secret, 400 bytes a socket).
+    delete (socket.handshake.auth as { token?: unknown }).token;
   }
 
   /** Every connection is a new one, authenticated by the handshake (no state recovery: see the adapter). */
