@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createMember, createRoom, createSession, createWorld, type World } from './helpers/factories';
+import { closeAllClients, connect, recorder, request, type ClientSocket } from './helpers/sockets';
+import { bootTestApp, type TestApp } from './helpers/test-app';
+
+/*
+ * Broadcasts are written straight to idle websockets (src/realtime/fanout-adapter.ts) and go through engine.io's
+ * queue when a socket is busy. Mixed with each socket's own replies, which keep the transports busy, no broadcast
+ * may be lost, repeated or reordered.
+ */
+describe('broadcast delivery while sockets are busy with their own replies', () => {
+  let t: TestApp;
+  let w: World;
+
+  before(async () => {
+    t = await bootTestApp({ SOCKET_MESSAGES_PER_SEC: '1000' });
+    w = await createWorld(t);
+  });
+  after(async () => {
+    closeAllClients();
+    await t.close();
+  });
+
+  it('40 session updates reach each of 30 sockets once and in order, while every socket sends 20 requests', async () => {
+    const room = await createRoom(t, w.event.id);
+    const session = await createSession(t, w.event.id, room);
+    const members = await Promise.all(Array.from({ length: 30 }, () => createMember(t, w.event.id)));
+    const sockets: ClientSocket[] = await Promise.all(members.map((m) => connect(t, m.token)));
+    const heard = sockets.map((s) => recorder(s, 'sessionUpdated'));
+    const organizer = await connect(t, w.tokens.organisateur);
+
+    const chatter = Promise.all(
+      sockets.flatMap((s) =>
+        Array.from({ length: 20 }, () => request(s, 'getAttendanceStats', { session_id: session }, 10_000)),
+      ),
+    );
+    const titles = Array.from({ length: 40 }, (_, i) => `Update ${i}`);
+    for (const title of titles) {
+      const ack = await request<unknown>(organizer, 'sessionUpdate', { session_id: session, title }, 10_000);
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+    }
+    const replies = await chatter;
+    assert.equal(replies.length, 600, 'every request got its reply');
+
+    const titleOf = (m: { session: object | null }) => (m.session as { title?: string } | null)?.title;
+    for (const [i, h] of heard.entries()) {
+      await h.next((m) => titleOf(m) === titles.at(-1), 10_000);
+      const got = h.received.filter((m) => m.session_id === session).map(titleOf);
+      assert.deepEqual(got, titles, `socket ${i}`);
+    }
+  });
+});
