@@ -144,7 +144,6 @@ export class DoorService {
     this.conflictWindow = `${config.offlineConflictWindowSec} seconds`;
     this.batcher = new MicroBatcher<DoorArguments, RawAnswer>({
       run: (items) => this.decideMany(items),
-      runOne: (item) => this.decideOne(item),
       retryAlone: rolledBack,
       onBatchFailed: (error, size) =>
         this.logger.warn(
@@ -166,34 +165,6 @@ export class DoorService {
       `SELECT door_decide_batch($1::jsonb, $2::interval, $3::interval) AS r,
               set_config('synchronous_commit', 'off', true)`,
       [JSON.stringify(items), this.grace, this.conflictWindow],
-    );
-    await this.durable.wait();
-    return rows[0].r;
-  }
-
-  /** One decision alone: the fallback when a batch fails (one bad item must not fail the others). */
-  private async decideOne(a: DoorArguments): Promise<RawAnswer> {
-    const rows: { r: RawAnswer }[] = await this.dataSource.query(
-      `SELECT door_decide($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::interval, $16::interval) AS r,
-              set_config('synchronous_commit', 'off', true)`,
-      [
-        a.event,
-        a.room,
-        a.qr_hash,
-        a.participant,
-        a.direction,
-        a.scanner,
-        a.scanner_role,
-        a.device,
-        a.nonce,
-        a.device_time,
-        a.source,
-        a.local,
-        a.override_status,
-        a.note,
-        this.grace,
-        this.conflictWindow,
-      ],
     );
     await this.durable.wait();
     return rows[0].r;

@@ -11,7 +11,6 @@ function harness(overrides: Partial<MicroBatcherOptions<number, string>> = {}) {
       batches.push(items);
       return new Promise((resolve) => release.push(() => resolve(items.map((i) => `answer ${i}`))));
     },
-    runOne: (item) => Promise.resolve(`alone ${item}`),
     retryAlone: () => true,
     maxBatch: 3,
     maxInFlight: 2,
@@ -45,12 +44,13 @@ describe('MicroBatcher', () => {
   });
 
   it('when a batch fails in the database, tries each item alone: one bad item fails alone', async () => {
-    const alone: number[] = [];
+    const batches: number[][] = [];
     const failing = new MicroBatcher<number, string>({
-      run: () => Promise.reject(Object.assign(new Error('boom'), { code: '22P02' })),
-      runOne: (item) => {
-        alone.push(item);
-        return item === 13 ? Promise.reject(new Error('bad item')) : Promise.resolve(`alone ${item}`);
+      run: (items) => {
+        batches.push(items);
+        if (items.length > 1 || items[0] === 1)
+          return Promise.reject(Object.assign(new Error('boom'), { code: '22P02' }));
+        return items[0] === 13 ? Promise.reject(new Error('bad item')) : Promise.resolve([`alone ${items[0]}`]);
       },
       retryAlone: (e) => (e as { code?: string }).code === '22P02',
       maxBatch: 10,
@@ -64,33 +64,34 @@ describe('MicroBatcher', () => {
       settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
       ['alone 12', 'bad item', 'alone 14'],
     );
-    assert.deepEqual(alone, [12, 13, 14]);
+    assert.deepEqual(batches, [[1], [12, 13, 14], [12], [13], [14]]);
+    assert.equal(failing.failedBatches, 1);
   });
 
-  /** Submits three calls to a batcher that never tries alone; tells how they settled and how often runOne ran. */
+  /** Submits three calls to a batcher that never tries alone; tells how they settled and how many batches ran. */
   const threeCallsWithoutRetry = async (run: (items: number[]) => Promise<string[]>) => {
-    let ones = 0;
+    let batches = 0;
     const batcher = new MicroBatcher<number, string>({
-      run,
-      runOne: () => {
-        ones += 1;
-        return Promise.resolve('alone');
+      run: (items) => {
+        batches += 1;
+        return run(items);
       },
       retryAlone: () => false,
       maxBatch: 10,
       maxInFlight: 1,
     });
     const settled = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
-    return { allRejected: settled.every((s) => s.status === 'rejected'), ones };
+    return { allRejected: settled.every((s) => s.status === 'rejected'), batches };
   };
 
   it('does not try again when the failure may have committed (retryAlone says no): every caller gets the error', async () => {
     const outcome = await threeCallsWithoutRetry(() => Promise.reject(new Error('Connection terminated unexpectedly')));
-    assert.deepEqual(outcome, { allRejected: true, ones: 0 });
+    // [1] at once, then [2, 3]; nothing again.
+    assert.deepEqual(outcome, { allRejected: true, batches: 2 });
   });
 
   it('refuses a batch answered with the wrong number of answers instead of handing out misplaced ones', async () => {
     const outcome = await threeCallsWithoutRetry((items) => Promise.resolve(items.slice(1).map(String)));
-    assert.deepEqual(outcome, { allRejected: true, ones: 0 });
+    assert.deepEqual(outcome, { allRejected: true, batches: 2 });
   });
 });

@@ -5,14 +5,13 @@
  * the batches grow by themselves, and one statement, one commit and one flush serve many scans.
  *
  * `run` answers a batch in order, one result per item. When it fails for a batch of several, each item is tried
- * alone through `runOne` (so one bad item cannot fail the others) if `retryAlone` says the failure allows it: a
+ * again alone, as a batch of one (so one bad item cannot fail the others), if `retryAlone` says the failure allows it: a
  * failure the database reported rolled the batch back, while a lost connection may have committed it.
  */
 export interface MicroBatcherOptions<I, O> {
   run: (items: I[]) => Promise<O[]>;
   /** Told when a batch of several failed and its items go alone (worth a log line: it should not happen). */
   onBatchFailed?: (error: unknown, size: number) => void;
-  runOne: (item: I) => Promise<O>;
   retryAlone: (error: unknown) => boolean;
   maxBatch: number;
   maxInFlight: number;
@@ -62,7 +61,7 @@ export class MicroBatcher<I, O> {
       }
       this.failedBatches += 1;
       this.options.onBatchFailed?.(error, batch.length);
-      await Promise.all(batch.map((p) => this.options.runOne(p.item).then(p.resolve, p.reject)));
+      await Promise.all(batch.map((p) => this.send([p])));
       return;
     }
     batch.forEach((p, i) => p.resolve(results[i]));
