@@ -264,7 +264,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     offlineConflictWindowSec: duration('OFFLINE_CONFLICT_WINDOW', '30m'),
     occupancyPushIntervalMs: int('OCCUPANCY_PUSH_INTERVAL_MS', 500, 50, 60_000),
     authCacheTtlMs: int('AUTH_CACHE_TTL_MS', 2000, 0, 60_000),
-    annonceSchedulerIntervalMs: int('ANNONCE_SCHEDULER_INTERVAL_MS', 1000, 50, 60_000),
+    // 0: this instance publishes none (another one does).
+    annonceSchedulerIntervalMs: int('ANNONCE_SCHEDULER_INTERVAL_MS', 1000, 0, 60_000),
     socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
     rateLimits,
     rateLimitSyncMs: int('RATE_LIMIT_SYNC_MS', 200, 10, 10_000),

@@ -52,6 +52,7 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       DATABASE_URL: testDatabaseUrl(),
       JWT_SECRET: TEST_JWT_SECRET,
       QR_SECRET: TEST_QR_SECRET,
+      ANNONCE_SCHEDULER_INTERVAL_MS: '0', // as in bootTestApp
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -32,6 +32,9 @@ export async function bootTestApp(env: Record<string, string> = {}, databaseUrl 
     JWT_SECRET: TEST_JWT_SECRET,
     QR_SECRET: TEST_QR_SECRET,
     DATABASE_URL: databaseUrl,
+    // Spec files run at once on one database: an app of another file would publish this file's scheduled annonces
+    // to its own sockets. Only apps that ask for the scheduler run it.
+    ANNONCE_SCHEDULER_INTERVAL_MS: '0',
     ...env,
   });
   const app = await createApp(config, databaseUrl);

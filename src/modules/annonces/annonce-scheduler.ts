@@ -19,6 +19,7 @@ export class AnnonceScheduler implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.config.annonceSchedulerIntervalMs === 0) return;
     this.timer = setInterval(() => void this.tick(), this.config.annonceSchedulerIntervalMs);
     this.timer.unref();
   }
