@@ -13,6 +13,18 @@ import { FanoutAdapter } from './fanout-adapter';
 /** Largest message a client may send; socket.io closes the connection of one that sends more. */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
 
+/** Replaces `client[method]` with one whose failure is told to `onError` and answers 0 instead of rejecting. */
+function caught(client: Redis, method: 'publish' | 'punsubscribe' | 'unsubscribe', onError: (e: Error) => void): void {
+  const original = (client[method] as (...args: unknown[]) => Promise<unknown>).bind(client);
+  Object.assign(client, {
+    [method]: (...args: unknown[]) =>
+      original(...args).catch((error: Error) => {
+        onError(error);
+        return 0;
+      }),
+  });
+}
+
 /**
  * socket.io on the HTTP server of the app, with the options of API.md ("Real time"). With `REDIS_URL` set, the Redis
  * adapter relays broadcasts and server-side room operations (`disconnectSockets`) between instances, so several
@@ -42,14 +54,13 @@ export class RealtimeIoAdapter extends IoAdapter {
     }
     await Promise.all([pub.connect(), sub.connect()]);
     // The adapter does not handle a failed publish: unhandled, the rejection would stop the process.
-    const publish = pub.publish.bind(pub) as (channel: string | Buffer, message: string | Buffer) => Promise<number>;
-    Object.assign(pub, {
-      publish: (channel: string | Buffer, message: string | Buffer) =>
-        publish(channel, message).catch((error: Error) => {
-          this.warn('Redis is away: this broadcast reached the sockets of this instance only', error);
-          return 0;
-        }),
-    });
+    caught(pub, 'publish', (error) =>
+      this.warn('Redis is away: this broadcast reached the sockets of this instance only', error),
+    );
+    // Nor the unsubscriptions it sends when it closes: at shutdown while Redis is away they fail with "Connection is
+    // closed" once the client is disconnected. Nothing is left to undo then.
+    caught(sub, 'punsubscribe', () => undefined);
+    caught(sub, 'unsubscribe', () => undefined);
     this.redis = { pub, sub };
   }
 
