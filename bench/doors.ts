@@ -4,6 +4,7 @@
  *   1. sustained: POST /api/rooms/{id}/verify_access/ for D seconds (default 30) at C connections (default 50),
  *      random badges, random room, 85% entries / 15% exits → scans/s, p50, p99, errors;
  *   2. burst: B scans (default 5,000) as fast as C connections go → duration, p99;
+ *   then offline uploads: 4 devices upload 500 scans each at once (POST /api/scans/sync/) → time of each upload;
  *   3. pgbench, the database without the app, at the same load: one `door_decide` per transaction at C clients, and
  *      `door_decide_batch` of 16 scans from 2 clients (what the app sends under load) → scans/s, and the ratios
  *      app / pgbench;
@@ -145,6 +146,43 @@ async function load(
   };
 }
 
+/**
+ * Offline uploads: DEVICES door apps that were offline each upload a full batch of 500 scans (random badges and rooms,
+ * device times over the last hour) at the same moment. Answers the time of the slowest upload and scans/s.
+ */
+async function offlineUploads(base: string, token: string, s: Seeded): Promise<string> {
+  const DEVICES = 4;
+  const since = Date.now() - 3_600_000;
+  const batches = Array.from({ length: DEVICES }, (_, d) => ({
+    device_id: `bench-offline-${d}-${Date.now()}`,
+    scans: Array.from({ length: 500 }, (_, i) => ({
+      nonce: `n${i}`,
+      qr_data: s.qrs[Math.floor(Math.random() * s.qrs.length)],
+      room_id: s.rooms[Math.floor(Math.random() * s.rooms.length)],
+      direction: Math.random() < 0.85 ? 'in' : 'out',
+      scanned_at: new Date(since + i * 7_000 + d).toISOString(),
+      local_decision: 'granted',
+    })),
+  }));
+  const started = performance.now();
+  const times = await Promise.all(
+    batches.map(async (body) => {
+      const res = await fetch(`${base}/api/scans/sync/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 200) throw new Error(`sync answered ${res.status}: ${await res.text()}`);
+      return performance.now() - started;
+    }),
+  );
+  const slowest = Math.max(...times);
+  return (
+    `offline uploads: ${DEVICES} devices × 500 scans at once, each done in ` +
+    `${times.map((t) => t.toFixed(0)).join('/')} ms (${((DEVICES * 500) / (slowest / 1000)).toFixed(0)} scans/s)`
+  );
+}
+
 /** Occupancy equals the people inside, within capacity; check-ins equal the badges ever granted an entry. */
 async function invariants(url: string, s: Seeded): Promise<string> {
   const client = new Client({ connectionString: url });
@@ -255,6 +293,8 @@ async function main(): Promise<void> {
     console.log(`  ${await invariants(url, s)}`);
     const burst = await load(server.base, access, s, { amount: BURST });
     console.log(`burst of ${BURST}: ${fmt(burst)}`);
+    console.log(`  ${await invariants(url, s)}`);
+    console.log(await offlineUploads(server.base, access, s));
     console.log(`  ${await invariants(url, s)}`);
     server.child.kill('SIGTERM');
     server = undefined;

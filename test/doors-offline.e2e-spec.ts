@@ -106,6 +106,56 @@ describe('offline doors', () => {
     });
   });
 
+  describe('a long upload is decided in device-time order, across the batches the server cuts it into', () => {
+    /** 200 entries of one badge by device time, alternating between two rooms; sent in the reverse order. */
+    async function upload(timeOf: (i: number) => number) {
+      const rooms = [
+        await createRoom(t, w.event.id, { capacity: 1 }),
+        await createRoom(t, w.event.id, { capacity: 1 }),
+      ];
+      const person = await createMember(t, w.event.id);
+      const device = `door-order-${rooms[0]!.slice(0, 8)}`;
+      const start = Date.now() - 60 * MINUTE;
+      const scans: OfflineScan[] = Array.from({ length: 200 }, (_, i) => ({
+        nonce: `o${i}`,
+        qr_data: person.qr,
+        room_id: rooms[i % 2] as string,
+        direction: 'in' as const,
+        scanned_at: new Date(start + timeOf(i) * 1_000).toISOString(),
+        local_decision: 'granted' as const,
+      })).reverse();
+      const res = await sync(device, scans);
+      assert.equal(res.status, 200, res.text);
+      const duplicates = await countRows(t, 'room_access_logs', 'device_id = $1 AND duplicate', [device]);
+      const where: { current_room_id: string | null }[] = await t.db.query(
+        'SELECT current_room_id FROM participants WHERE id = $1',
+        [person.participant.id],
+      );
+      return { res, duplicates, rooms, where: where[0]?.current_room_id };
+    }
+
+    it('every entry moves the badge to the other room: no duplicate, it ends where the last scan was', async () => {
+      const { res, duplicates, rooms, where } = await upload((i) => i);
+      assert.ok(res.body.results.every((r: { status: string }) => r.status === 'granted'));
+      assert.equal(duplicates, 0);
+      assert.equal(where, rooms[1], 'the last scan by device time (#199, second room)');
+      const occ: { n: number }[] = await t.db.query(
+        'SELECT current_participants AS n FROM rooms WHERE id = ANY($1::uuid[]) ORDER BY array_position($1::uuid[], id)',
+        [rooms],
+      );
+      assert.deepEqual(
+        occ.map((r) => r.n),
+        [0, 1],
+      );
+    });
+
+    it('negative control: device times that put two entries to one room in a row show as duplicates', async () => {
+      // Scans 0 and 2 (first room), then 1 and 3 (second room), and so on: every other entry is a duplicate.
+      const { duplicates } = await upload((i) => (i % 4 === 1 ? i + 1 : i % 4 === 2 ? i - 1 : i));
+      assert.equal(duplicates, 100);
+    });
+  });
+
   it('a nonce the device already used for another scan is reported NONCE_REUSED and not stored', async () => {
     const room = await createRoom(t, w.event.id, { capacity: 100 });
     const [a, b] = [await createMember(t, w.event.id), await createMember(t, w.event.id)];

@@ -196,7 +196,21 @@ export class DoorService {
   }
 
   async decide(call: DoorCall): Promise<DoorAnswer> {
-    const answer = await this.batcher.submit(this.argumentsOf(call));
+    return this.settled(call, await this.batcher.submit(this.argumentsOf(call)));
+  }
+
+  /**
+   * Decides `calls` one after the other, as if each waited for the one before (offline uploads: the first scan by
+   * device time must win), but in batches: a 500-scan upload is 8 round trips, not 500. The first call that throws
+   * stops the rest; those before it are stored, so uploading the same scans again completes the upload.
+   */
+  async decideInOrder(calls: DoorCall[]): Promise<DoorAnswer[]> {
+    const raw = await this.batcher.runInOrder(calls.map((c) => this.argumentsOf(c)));
+    return calls.map((call, i) => this.settled(call, raw[i]));
+  }
+
+  /** One decision's answer, or its error; a new decision is published. */
+  private settled(call: DoorCall, answer: RawAnswer): DoorAnswer {
     if (answer._error === 'ROOM_NOT_FOUND') throw notFound('Room');
     if (answer._error === 'FORBIDDEN') throw forbidden('You are not assigned to this room now');
     if (answer._error === 'NONCE_REUSED') {

@@ -94,4 +94,53 @@ describe('MicroBatcher', () => {
     const outcome = await threeCallsWithoutRetry((items) => Promise.resolve(items.slice(1).map(String)));
     assert.deepEqual(outcome, { allRejected: true, batches: 2 });
   });
+  it('runInOrder: batches one after the other, never two at once, answers in order', async () => {
+    let running = 0;
+    let most = 0;
+    const batches: number[][] = [];
+    const batcher = new MicroBatcher<number, string>({
+      run: async (items) => {
+        batches.push(items);
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running -= 1;
+        return items.map((i) => `answer ${i}`);
+      },
+      retryAlone: () => true,
+      maxBatch: 3,
+      maxInFlight: 2,
+    });
+    const answers = await batcher.runInOrder([1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(batches, [[1, 2, 3], [4, 5, 6], [7]]);
+    assert.equal(most, 1);
+    assert.deepEqual(
+      answers,
+      [1, 2, 3, 4, 5, 6, 7].map((i) => `answer ${i}`),
+    );
+  });
+
+  it('runInOrder: a failed batch goes again one item at a time, in order; the first item that still fails stops the run', async () => {
+    const batches: number[][] = [];
+    const batcher = new MicroBatcher<number, string>({
+      run: (items) => {
+        batches.push(items);
+        if (items.length > 1 && items.includes(5))
+          return Promise.reject(Object.assign(new Error('boom'), { code: '40P01' }));
+        if (items[0] === 5) return Promise.reject(Object.assign(new Error('bad item'), { code: '22P02' }));
+        return Promise.resolve(items.map((i) => `answer ${i}`));
+      },
+      retryAlone: (e) => typeof (e as { code?: string }).code === 'string',
+      maxBatch: 3,
+      maxInFlight: 2,
+    });
+    await assert.rejects(batcher.runInOrder([1, 2, 3, 4, 5, 6, 7, 8]), /bad item/);
+    // 1..3 as one batch; 4..6 failed, then 4 alone, 5 alone (fails); 6, 7 and 8 never ran.
+    assert.deepEqual(batches, [[1, 2, 3], [4, 5, 6], [4], [5]]);
+    assert.equal(batcher.failedBatches, 1);
+    // Negative control: without the bad item the same run answers everything.
+    batches.length = 0;
+    assert.equal((await batcher.runInOrder([1, 2, 3, 4, 6, 7, 8])).length, 7);
+    assert.deepEqual(batches, [[1, 2, 3], [4, 6, 7], [8]]);
+  });
 });

@@ -38,6 +38,34 @@ export class MicroBatcher<I, O> {
     });
   }
 
+  /**
+   * Runs `items` in their order, outside the queue: batches of at most `maxBatch`, each sent when the one before it
+   * is answered, so a later item always sees what an earlier one did. A batch of several that fails (and allows it)
+   * is tried again one item at a time, still in order. The first failure that remains stops the run and is thrown:
+   * what ran before it stays done.
+   */
+  async runInOrder(items: I[]): Promise<O[]> {
+    const out: O[] = [];
+    for (let start = 0; start < items.length; start += this.options.maxBatch) {
+      const batch = items.slice(start, start + this.options.maxBatch);
+      try {
+        out.push(...(await this.runChecked(batch)));
+      } catch (error) {
+        if (batch.length === 1 || !this.options.retryAlone(error)) throw error;
+        this.failedBatches += 1;
+        this.options.onBatchFailed?.(error, batch.length);
+        for (const item of batch) out.push(...(await this.runChecked([item])));
+      }
+    }
+    return out;
+  }
+
+  private async runChecked(items: I[]): Promise<O[]> {
+    const results = await this.options.run(items);
+    if (results.length !== items.length) throw new Error(`batch of ${items.length} got ${results.length} answers`);
+    return results;
+  }
+
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
@@ -52,8 +80,7 @@ export class MicroBatcher<I, O> {
   private async send(batch: Pending<I, O>[]): Promise<void> {
     let results: O[];
     try {
-      results = await this.options.run(batch.map((p) => p.item));
-      if (results.length !== batch.length) throw new Error(`batch of ${batch.length} got ${results.length} answers`);
+      results = await this.runChecked(batch.map((p) => p.item));
     } catch (error) {
       if (batch.length === 1 || !this.options.retryAlone(error)) {
         for (const p of batch) p.reject(error);

@@ -87,7 +87,8 @@ export class OfflineService {
    * Stores a batch of offline scans, each decided again by the server at its device time, in device-time order (so
    * that the first scan by device time wins). Idempotent per (device, nonce): a scan stored by an earlier upload
    * returns its stored result. Every scan is kept, whatever the decision; conflicts are flagged, never dropped.
-   * Each scan is its own short transaction, so an upload cut in the middle is completed by uploading it again.
+   * The scans are decided in batches, one after the other (see DoorService.decideInOrder); an upload cut in the
+   * middle is completed by uploading it again.
    */
   async sync(eventId: string, caller: AuthContext, dto: SyncDto): Promise<{ results: SyncItemResultDto[] }> {
     const roomIds = [...new Set(dto.scans.map((s) => s.room_id.toLowerCase()))];
@@ -98,9 +99,8 @@ export class OfflineService {
     const order = dto.scans
       .map((scan, index) => ({ scan, index }))
       .sort((a, b) => a.scan.scanned_at.getTime() - b.scan.scanned_at.getTime() || a.index - b.index);
-    const results: SyncItemResultDto[] = new Array<SyncItemResultDto>(dto.scans.length);
-    for (const { scan, index } of order) {
-      const answer = await this.door.decide({
+    const answers = await this.door.decideInOrder(
+      order.map(({ scan }) => ({
         eventId,
         roomId: scan.room_id,
         qrData: scan.qr_data,
@@ -109,9 +109,13 @@ export class OfflineService {
         deviceId: dto.device_id,
         nonce: scan.nonce,
         deviceTime: scan.scanned_at,
-        source: 'offline',
+        source: 'offline' as const,
         localDecision: scan.local_decision,
-      });
+      })),
+    );
+    const results: SyncItemResultDto[] = new Array<SyncItemResultDto>(dto.scans.length);
+    order.forEach(({ scan, index }, i) => {
+      const answer = answers[i];
       results[index] = {
         nonce: scan.nonce,
         status: answer.status,
@@ -119,7 +123,7 @@ export class OfflineService {
         conflict: answer._conflict,
         already_synced: answer._replayed,
       };
-    }
+    });
     return { results };
   }
 }
