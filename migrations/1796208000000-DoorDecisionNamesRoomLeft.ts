@@ -17,11 +17,14 @@ function withPreviousRoom(): string {
   );
 }
 
+/** The function this migration creates (a constant: TypeORM takes every exported function for a migration). */
+export const DOOR_DECIDE_NAMES_ROOM_LEFT = withPreviousRoom();
+
 export class DoorDecisionNamesRoomLeft1796208000000 implements MigrationInterface {
   name = 'DoorDecisionNamesRoomLeft1796208000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(withPreviousRoom());
+    await queryRunner.query(DOOR_DECIDE_NAMES_ROOM_LEFT);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
