@@ -70,4 +70,65 @@ describe('FanoutAdapter', () => {
     }
     received.forEach((r, i) => assert.deepEqual(r, expected(i), `client ${i}`));
   });
+  describe('in slices (a room larger than a slice)', () => {
+    const slice = FanoutAdapter.sliceSize;
+    before(() => (FanoutAdapter.sliceSize = 3));
+    after(() => (FanoutAdapter.sliceSize = slice));
+
+    const pending = () => (server.of('/').adapter as unknown as { deliveries: unknown[] }).deliveries.length;
+
+    async function collect(received: string[][], count: (i: number) => number): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && received.some((r, i) => r.length < count(i))) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+
+    it('frees the event loop between slices, and keeps broadcasts in order, once each', async () => {
+      const received = clients.map(() => [] as string[]);
+      const listeners = clients.map((c, i) => {
+        const listener = (event: string, n: number) => received[i]?.push(`${event} ${n}`);
+        c.onAny(listener);
+        return listener;
+      });
+      let turned = -1;
+      server.to('all').emit('slices', 0);
+      // 20 sockets in slices of 3: the first slice went out now, the rest wait for the event loop.
+      assert.equal(pending(), 1);
+      setImmediate(() => (turned = pending()));
+      for (let n = 1; n < 30; n += 1) {
+        server.to(n % 2 === 0 ? 'all' : ['all', 'even']).emit('slices', n);
+      }
+      await collect(received, () => 30);
+      assert.equal(turned, 30, 'a callback queued after the first broadcast ran while all 30 were pending');
+      received.forEach((r, i) =>
+        assert.deepEqual(
+          r,
+          Array.from({ length: 30 }, (_, n) => `slices ${n}`),
+          `client ${i}`,
+        ),
+      );
+      clients.forEach((c, i) => c.offAny(listeners[i]));
+    });
+
+    it('skips a socket that left the rooms before its slice; the others get it (negative control)', async () => {
+      const sockets = [...server.of('/').sockets.values()].filter((s) => s.rooms.has('odd'));
+      const leaving = sockets[sockets.length - 1]!;
+      const received = new Map<string, number[]>();
+      for (const c of clients)
+        c.on('left' as never, ((n: number) => received.set(c.id!, [...(received.get(c.id!) ?? []), n])) as never);
+      server.to('odd').emit('left', 1);
+      assert.equal(pending(), 1, 'the last socket of the room is in a later slice');
+      void leaving.leave('odd');
+      server.to('odd').emit('left', 2);
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && sockets.some((s) => s !== leaving && (received.get(s.id)?.length ?? 0) < 2)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      for (const s of sockets) assert.deepEqual(received.get(s.id) ?? [], s === leaving ? [] : [1, 2], s.id);
+      void leaving.join('odd');
+      for (const c of clients) c.off('left' as never);
+    });
+  });
 });
