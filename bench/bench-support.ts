@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -103,12 +104,28 @@ export async function seedEventWithBadges(ds: DataSource, name: string, count: n
 }
 
 /**
- * Starts `node dist/src/main.js` on `url` in production mode (its own process, so that its memory is its own) and
- * waits until it is ready. BENCH_PROFILE=1 writes a CPU profile of the server (node --cpu-prof) into the working folder.
+ * The node flags of `npm start` (package.json), so that a bench runs the server as production does (the young
+ * generation size changes the server's memory).
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
+/**
+ * Starts `node dist/src/main.js` (with the flags of `npm start`) on `url` in production mode (its own process, so that its memory is its own) and
+ * waits until it is ready. BENCH_PROFILE=1 writes a CPU profile of the server (node --cpu-prof) into the working folder;
+ * BENCH_NODE_FLAGS adds node flags to the server (A/B runs of a V8 setting).
  */
 export async function startBenchServer(url: string): Promise<{ base: string; child: ChildProcess }> {
   const port = await freePort();
-  const flags = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : [];
+  const flags = [
+    ...productionNodeFlags(),
+    ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : []),
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  ];
   const child = spawn(process.execPath, [...flags, join(__dirname, '..', 'src', 'main.js')], {
     env: {
       ...process.env,
