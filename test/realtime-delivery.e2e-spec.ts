@@ -302,6 +302,43 @@ describe('realtime delivery', () => {
     });
   });
 
+  describe('offline uploads', () => {
+    it('a 150-scan upload is an accessScanned per scan for staff, and the last roomOccupancy is the database value', async () => {
+      const room = await createRoom(t, w.event.id, { capacity: 1000 });
+      const people = await Promise.all(Array.from({ length: 150 }, () => createMember(t, w.event.id)));
+      const staff = await connect(t, w.tokens.organisateur);
+      const participant = await connect(t, w.tokens.participant);
+      const occ = recorder(staff, 'roomOccupancy');
+      const scans = recorder(staff, 'accessScanned');
+      const leak = recorder(participant, 'accessScanned');
+      const start = Date.now() - 30 * 60_000;
+      const res = await t.http
+        .post('/api/scans/sync/')
+        .set(bearer(w.tokens.organisateur))
+        .send({
+          device_id: `rt-offline-${room.slice(0, 8)}`,
+          scans: people.map((p, i) => ({
+            nonce: `rt${i}`,
+            qr_data: p.qr,
+            room_id: room,
+            direction: 'in',
+            scanned_at: new Date(start + i * 1000).toISOString(),
+            local_decision: 'granted',
+          })),
+        });
+      assert.equal(res.status, 200, res.text);
+      await occ.next((x) => x.room_id === room && x.current_participants === 150);
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && scans.received.filter((x) => x.room_id === room).length < 150) await sleep(20);
+      assert.equal(scans.received.filter((x) => x.room_id === room).length, 150, 'one accessScanned per scan');
+      assert.equal(await occupancyInDb(room), 150);
+      await sleep(PUSH_INTERVAL_MS + QUIET_MS);
+      const last = occ.received.filter((x) => x.room_id === room).at(-1);
+      assert.equal(last?.current_participants, 150);
+      assert.equal(leak.received.length, 0, 'a participant gets no accessScanned');
+    });
+  });
+
   describe('occupancy coalescing', () => {
     it('60 parallel scans into one room: few roomOccupancy messages, the last one the database value', async () => {
       const room = await createRoom(t, w.event.id, { capacity: 500 });

@@ -201,12 +201,17 @@ export class DoorService {
 
   /**
    * Decides `calls` one after the other, as if each waited for the one before (offline uploads: the first scan by
-   * device time must win), but in batches: a 500-scan upload is 8 round trips, not 500. The first call that throws
-   * stops the rest; those before it are stored, so uploading the same scans again completes the upload.
+   * device time must win), but in batches: a 500-scan upload is 8 round trips, not 500. Each batch's decisions are
+   * published as soon as it is answered. The first call that throws stops the rest; those before it are stored, so
+   * uploading the same scans again completes the upload.
    */
   async decideInOrder(calls: DoorCall[]): Promise<DoorAnswer[]> {
-    const raw = await this.batcher.runInOrder(calls.map((c) => this.argumentsOf(c)));
-    return calls.map((call, i) => this.settled(call, raw[i]));
+    const answers: DoorAnswer[] = [];
+    await this.batcher.runInOrder(
+      calls.map((c) => this.argumentsOf(c)),
+      (raw, i) => answers.push(this.settled(calls[i]!, raw)),
+    );
+    return answers;
   }
 
   /** One decision's answer, or its error; a new decision is published. */

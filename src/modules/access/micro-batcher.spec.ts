@@ -143,4 +143,29 @@ describe('MicroBatcher', () => {
     assert.equal((await batcher.runInOrder([1, 2, 3, 4, 6, 7, 8])).length, 7);
     assert.deepEqual(batches, [[1, 2, 3], [4, 6, 7], [8]]);
   });
+  it('runInOrder: each result is handed over when its batch is answered; a throw there stops the run', async () => {
+    const batches: number[][] = [];
+    const seen: string[] = [];
+    const batcher = new MicroBatcher<number, string>({
+      run: (items) => {
+        batches.push(items);
+        seen.push(`batch ${items.join(',')}`);
+        return Promise.resolve(items.map((i) => `answer ${i}`));
+      },
+      retryAlone: () => true,
+      maxBatch: 2,
+      maxInFlight: 2,
+    });
+    const run = batcher.runInOrder([1, 2, 3, 4, 5, 6], (result, index) => {
+      seen.push(`${index}: ${result}`);
+      if (result === 'answer 4') throw new Error('refused');
+    });
+    await assert.rejects(run, /refused/);
+    // Each answer before the next batch went out; nothing after the batch whose answer was refused.
+    assert.deepEqual(seen, ['batch 1,2', '0: answer 1', '1: answer 2', 'batch 3,4', '2: answer 3', '3: answer 4']);
+    assert.deepEqual(batches, [
+      [1, 2],
+      [3, 4],
+    ]);
+  });
 });

@@ -41,21 +41,31 @@ export class MicroBatcher<I, O> {
   /**
    * Runs `items` in their order, outside the queue: batches of at most `maxBatch`, each sent when the one before it
    * is answered, so a later item always sees what an earlier one did. A batch of several that fails (and allows it)
-   * is tried again one item at a time, still in order. The first failure that remains stops the run and is thrown:
-   * what ran before it stays done.
+   * is tried again one item at a time, still in order. `each` gets every result as soon as its batch is answered;
+   * the first failure that remains (or that `each` throws) stops the run and is thrown: what ran before it stays
+   * done.
    */
-  async runInOrder(items: I[]): Promise<O[]> {
+  async runInOrder(items: I[], each: (result: O, index: number) => void = () => undefined): Promise<O[]> {
     const out: O[] = [];
+    const take = (results: O[]) => {
+      for (const result of results) {
+        each(result, out.length);
+        out.push(result);
+      }
+    };
     for (let start = 0; start < items.length; start += this.options.maxBatch) {
       const batch = items.slice(start, start + this.options.maxBatch);
+      let results: O[];
       try {
-        out.push(...(await this.runChecked(batch)));
+        results = await this.runChecked(batch);
       } catch (error) {
         if (batch.length === 1 || !this.options.retryAlone(error)) throw error;
         this.failedBatches += 1;
         this.options.onBatchFailed?.(error, batch.length);
-        for (const item of batch) out.push(...(await this.runChecked([item])));
+        for (const item of batch) take(await this.runChecked([item]));
+        continue;
       }
+      take(results);
     }
     return out;
   }
