@@ -130,5 +130,23 @@ describe('FanoutAdapter', () => {
       void leaving.join('odd');
       for (const c of clients) c.off('left' as never);
     });
+
+    // Last: it disconnects every client.
+    it('a disconnection waits for the broadcasts sent before it: every socket gets the message, then is closed', async () => {
+      const got = new Set<string>();
+      const closed: string[] = [];
+      for (const c of clients) {
+        const id = c.id!;
+        c.on('bye' as never, (() => got.add(id)) as never);
+        c.on('disconnect', () => closed.push(got.has(id) ? 'after' : 'before'));
+      }
+      server.to('all').emit('bye' as never);
+      assert.equal(pending(), 1, 'the broadcast is still being delivered');
+      server.in('all').disconnectSockets(true);
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && closed.length < clients.length) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(got.size, clients.length, 'every socket got the message');
+      assert.deepEqual(closed, Array<string>(clients.length).fill('after'));
+    });
   });
 });

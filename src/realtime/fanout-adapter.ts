@@ -28,6 +28,7 @@ interface AdapterInternals {
   rooms: Map<Room, Set<string>>;
   _encode(packet: { nsp?: string }, opts: PacketOptions): unknown[];
   apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void;
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void;
 }
 const InMemoryAdapter = Adapter as unknown as new (nsp: Namespace) => AdapterInternals;
 
@@ -37,6 +38,10 @@ interface Delivery {
   next: number;
   rooms: Set<Room> | null;
   deliver: (socket: Socket) => void;
+}
+/** A room operation queued behind broadcasts (a disconnection must not overtake the message that explains it). */
+interface Task {
+  run: () => void;
 }
 
 /**
@@ -61,7 +66,7 @@ interface Delivery {
 export class FanoutAdapter extends InMemoryAdapter {
   /** Sockets per slice (a slice takes ~8 ms on the 2-core machine); tests lower it. */
   static sliceSize = 500;
-  private readonly deliveries: Delivery[] = [];
+  private readonly deliveries: (Delivery | Task)[] = [];
   private scheduled = false;
 
   broadcast(packet: { nsp?: string; data?: unknown }, opts: BroadcastOptions): void {
@@ -83,6 +88,15 @@ export class FanoutAdapter extends InMemoryAdapter {
     if (this.deliveries.length === 1) this.deliverSlice();
   }
 
+  /**
+   * Server-side disconnection (logout, role removal, deleted event): after the broadcasts sent before it, so that the
+   * `error` telling a socket why reaches it before the socket is closed.
+   */
+  override disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    if (this.deliveries.length === 0) return super.disconnectSockets(opts, close);
+    this.deliveries.push({ run: () => super.disconnectSockets(opts, close) });
+  }
+
   /** Delivers up to `sliceSize` sockets of the pending broadcasts, oldest first; the rest after the event loop turns. */
   private deliverSlice(): void {
     this.scheduled = false;
@@ -90,12 +104,22 @@ export class FanoutAdapter extends InMemoryAdapter {
     let budget = FanoutAdapter.sliceSize;
     while (budget > 0 && this.deliveries.length > 0) {
       const d = this.deliveries[0]!;
+      if ('run' in d) {
+        this.deliveries.shift();
+        budget -= 1;
+        d.run();
+        continue;
+      }
       while (budget > 0 && d.next < d.ids.length) {
         const id = d.ids[d.next++]!;
         const socket = sockets.get(id);
         if (!socket || (d.rooms && !this.inAny(id, d.rooms))) continue;
         budget -= 1;
-        d.deliver(socket);
+        try {
+          d.deliver(socket);
+        } catch {
+          // A socket that cannot take the packet (closing under us) loses it; the others still get theirs.
+        }
       }
       if (d.next >= d.ids.length) this.deliveries.shift();
     }
