@@ -168,4 +168,42 @@ describe('MicroBatcher', () => {
       [3, 4],
     ]);
   });
+  it('runInOrder: concurrent runs share one lane, a batch at a time, taking turns; the queue is not held up', async () => {
+    let running = 0;
+    let most = 0;
+    const batches: string[][] = [];
+    const batcher = new MicroBatcher<string, string>({
+      run: async (items) => {
+        batches.push(items);
+        running += items[0]!.startsWith('live') ? 0 : 1;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running -= items[0]!.startsWith('live') ? 0 : 1;
+        return items;
+      },
+      retryAlone: () => true,
+      maxBatch: 10,
+      maxInFlight: 2,
+      orderedBatch: 2,
+    });
+    const a = batcher.runInOrder(['a1', 'a2', 'a3', 'a4']);
+    const b = batcher.runInOrder(['b1', 'b2', 'b3', 'b4']);
+    const live = batcher.submit('live'); // the queue goes out at once, beside the lane
+    assert.equal(await live, 'live');
+    assert.deepEqual(await Promise.all([a, b]), [
+      ['a1', 'a2', 'a3', 'a4'],
+      ['b1', 'b2', 'b3', 'b4'],
+    ]);
+    assert.equal(most, 1, 'never two ordered batches at once');
+    assert.deepEqual(
+      batches.filter((x) => x[0] !== 'live'),
+      [
+        ['a1', 'a2'],
+        ['b1', 'b2'],
+        ['a3', 'a4'],
+        ['b3', 'b4'],
+      ],
+    );
+    assert.ok(batches.findIndex((x) => x[0] === 'live') < 2, 'the live scan did not wait for the lane');
+  });
 });

@@ -15,6 +15,8 @@ export interface MicroBatcherOptions<I, O> {
   retryAlone: (error: unknown) => boolean;
   maxBatch: number;
   maxInFlight: number;
+  /** Batch size of `runInOrder` (default `maxBatch`). */
+  orderedBatch?: number;
 }
 
 interface Pending<I, O> {
@@ -28,6 +30,8 @@ export class MicroBatcher<I, O> {
   private inFlight = 0;
   /** Batches of several that failed and whose items went alone. */
   failedBatches = 0;
+  /** `runInOrder` batches, one at a time across all runs (FIFO): ordered runs never hold more than one connection. */
+  private lane: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: MicroBatcherOptions<I, O>) {}
 
@@ -39,11 +43,12 @@ export class MicroBatcher<I, O> {
   }
 
   /**
-   * Runs `items` in their order, outside the queue: batches of at most `maxBatch`, each sent when the one before it
-   * is answered, so a later item always sees what an earlier one did. A batch of several that fails (and allows it)
-   * is tried again one item at a time, still in order. `each` gets every result as soon as its batch is answered;
-   * the first failure that remains (or that `each` throws) stops the run and is thrown: what ran before it stays
-   * done.
+   * Runs `items` in their order, outside the queue: batches of at most `orderedBatch`, each sent when the one before
+   * it is answered, so a later item always sees what an earlier one did. Batches of all ordered runs go one at a
+   * time, in turn (several long runs share one lane and do not crowd out the queue). A batch of several that fails
+   * (and allows it) is tried again one item at a time, still in order. `each` gets every result as soon as its batch
+   * is answered; the first failure that remains (or that `each` throws) stops the run and is thrown: what ran before
+   * it stays done.
    */
   async runInOrder(items: I[], each: (result: O, index: number) => void = () => undefined): Promise<O[]> {
     const out: O[] = [];
@@ -53,21 +58,28 @@ export class MicroBatcher<I, O> {
         out.push(result);
       }
     };
-    for (let start = 0; start < items.length; start += this.options.maxBatch) {
-      const batch = items.slice(start, start + this.options.maxBatch);
+    const size = this.options.orderedBatch ?? this.options.maxBatch;
+    for (let start = 0; start < items.length; start += size) {
+      const batch = items.slice(start, start + size);
       let results: O[];
       try {
-        results = await this.runChecked(batch);
+        results = await this.inLane(() => this.runChecked(batch));
       } catch (error) {
         if (batch.length === 1 || !this.options.retryAlone(error)) throw error;
         this.failedBatches += 1;
         this.options.onBatchFailed?.(error, batch.length);
-        for (const item of batch) take(await this.runChecked([item]));
+        for (const item of batch) take(await this.inLane(() => this.runChecked([item])));
         continue;
       }
       take(results);
     }
     return out;
+  }
+
+  private inLane<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lane.then(work, work);
+    this.lane = run.catch(() => undefined);
+    return run;
   }
 
   private async runChecked(items: I[]): Promise<O[]> {
