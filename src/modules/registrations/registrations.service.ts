@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, Not, type EntityManager } from 'typeorm';
+import { KeyedLimiter } from '../../common/concurrency/keyed-limiter';
 import { DomainEvents } from '../../common/events/domain-events';
 import { conflict, notFound } from '../../common/errors/app.exception';
 import { escapeLike, type Page, pageWindow, toPage } from '../../common/pagination/pagination';
@@ -47,9 +48,19 @@ interface ListRow {
   updated_at: Date;
 }
 
+/**
+ * Registrations and cancellations of one event running at once on this instance. They queue on the event row anyway;
+ * beyond a few, waiting in PostgreSQL would only hold pooled connections (a rush of 200 took all 20 and other
+ * requests failed with 503). More than one, so that the row lock keeps doing the work (and the concurrency tests
+ * still test it).
+ */
+const PER_EVENT = 4;
+
 /** Self-registration to an event: a seat when one is free, else a place in the waiting list. */
 @Injectable()
 export class RegistrationsService {
+  private readonly perEvent = new KeyedLimiter(PER_EVENT);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsService,
@@ -67,6 +78,10 @@ export class RegistrationsService {
   async register(eventId: string, userId: string): Promise<{ created: boolean; state: RegistrationStateDto }> {
     const existing = await this.state(this.dataSource.manager, eventId, userId);
     if (existing) return { created: false, state: existing };
+    return this.perEvent.run(eventId, () => this.registerLocked(eventId, userId));
+  }
+
+  private registerLocked(eventId: string, userId: string): Promise<{ created: boolean; state: RegistrationStateDto }> {
     return this.dataSource.transaction(async (manager) => {
       const locked: { seq: number; open: boolean }[] = await manager.query(LOCK_AND_DRAW, [eventId]);
       const event = locked[0];
@@ -102,14 +117,16 @@ export class RegistrationsService {
    * an organisateur changed since, e.g. to organisateur, is kept).
    */
   async cancel(eventId: string, userId: string): Promise<void> {
-    const roleRemoved = await this.dataSource.transaction(async (manager) => {
-      const locked: unknown[] = await manager.query(LOCK, [eventId]);
-      if (locked.length === 0) throw notFound('Event');
-      const current = await manager.findOneBy(EventRegistration, { eventId, userId, status: Not('cancelled') });
-      if (!current) throw notFound('Registration');
-      await this.end(manager, current);
-      return current.status === 'confirmed' && this.assignments.removeRole(manager, eventId, userId, 'participant');
-    });
+    const roleRemoved = await this.perEvent.run(eventId, () =>
+      this.dataSource.transaction(async (manager) => {
+        const locked: unknown[] = await manager.query(LOCK, [eventId]);
+        if (locked.length === 0) throw notFound('Event');
+        const current = await manager.findOneBy(EventRegistration, { eventId, userId, status: Not('cancelled') });
+        if (!current) throw notFound('Registration');
+        await this.end(manager, current);
+        return current.status === 'confirmed' && this.assignments.removeRole(manager, eventId, userId, 'participant');
+      }),
+    );
     // After the commit: live connections and cached sessions of the canceller see the role gone.
     if (roleRemoved) await this.events.publish('membership.changed', { eventId, userId, role: null });
   }
