@@ -104,28 +104,28 @@ export async function seedEventWithBadges(ds: DataSource, name: string, count: n
 }
 
 /**
- * The node flags of `npm start` (package.json), so that a bench runs the server as production does (the young
- * generation size changes the server's memory).
+ * The node flags a bench runs the server with: those of `npm start` (package.json), so that it runs as production
+ * does (the young generation size changes the server's memory); `--cpu-prof` with BENCH_PROFILE=1 (a CPU profile in
+ * the working folder); then BENCH_NODE_FLAGS (A/B runs of a V8 setting; a later flag wins).
  */
-export function productionNodeFlags(): string[] {
+export function serverNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
-}
-
-/**
- * Starts `node dist/src/main.js` (with the flags of `npm start`) on `url` in production mode (its own process, so that its memory is its own) and
- * waits until it is ready. BENCH_PROFILE=1 writes a CPU profile of the server (node --cpu-prof) into the working folder;
- * BENCH_NODE_FLAGS adds node flags to the server (A/B runs of a V8 setting).
- */
-export async function startBenchServer(url: string): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const flags = [
-    ...productionNodeFlags(),
+  return [
+    ...pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--')),
     ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : []),
     ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
   ];
+}
+
+/**
+ * Starts `node dist/src/main.js` with `serverNodeFlags()` on `url` in production mode (its own process, so that its
+ * memory is its own) and waits until it is ready.
+ */
+export async function startBenchServer(url: string): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const flags = serverNodeFlags();
   const child = spawn(process.execPath, [...flags, join(__dirname, '..', 'src', 'main.js')], {
     env: {
       ...process.env,

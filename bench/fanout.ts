@@ -4,8 +4,8 @@
  * they receive occupancy), one room and one session (tomorrow, so door scans today mark no attendance);
  * with the doors mode also P participants with badges. Users, memberships and auth sessions are inserted with SQL and
  * the access tokens signed here with the server's JWT_SECRET (no login: argon2 is slow). Then it starts the server as
- * a child process (production mode, the node flags of `npm start`, LOG_LEVEL=warn), connects the N socket.io clients from W forked client processes
- * (websocket only, in batches), and runs:
+ * a child process (production mode, the node flags of `npm start`, LOG_LEVEL=warn), connects the N socket.io clients
+ * from W forked client processes (websocket only, in batches), and runs:
  *   broadcast: W warm-up rounds (default 3, not counted), then R rounds (default 20, 500 ms apart) of
  *     `PATCH /api/sessions/{id}/` with a title carrying the send time; every client
  *     records receive time − send time of its `sessionUpdated` → per round and overall p50/p95/p99/max and how many
@@ -48,7 +48,7 @@ import { runMigrations } from '../src/database/migrate';
 import { qrText } from '../src/modules/participants/badge-codes';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/realtime/realtime.events';
-import { admin, benchRateLimits, databaseUrl, freePort, productionNodeFlags } from './bench-support';
+import { admin, benchRateLimits, databaseUrl, freePort, serverNodeFlags } from './bench-support';
 
 type AppClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -585,11 +585,7 @@ const serverLog = { path: '', counts: new Map<string, number>(), echoed: 0 };
 
 async function startServer(url: string): Promise<{ base: string; child: ChildProcess; pid: number }> {
   const port = await freePort();
-  const flags = [
-    ...productionNodeFlags(),
-    ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof'] : []),
-    ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
-  ];
+  const flags = serverNodeFlags();
   // node itself, not npm or a shell: the child's pid is the server's, whose /proc/<pid>/status is read.
   const child = spawn(process.execPath, [...flags, SERVER_MAIN], {
     env: {

@@ -32,16 +32,14 @@ interface AdapterInternals {
 }
 const InMemoryAdapter = Adapter as unknown as new (nsp: Namespace) => AdapterInternals;
 
-/** One broadcast still being delivered: its recipients, how far it got, and how to deliver to one socket. */
+/**
+ * A broadcast (or a disconnection) still going out: its recipients, how far it got, and what to do to one socket.
+ */
 interface Delivery {
   ids: string[];
   next: number;
   rooms: Set<Room> | null;
   deliver: (socket: Socket) => void;
-}
-/** A room operation queued behind broadcasts (a disconnection must not overtake the message that explains it). */
-interface Task {
-  run: () => void;
 }
 
 /**
@@ -66,7 +64,7 @@ interface Task {
 export class FanoutAdapter extends InMemoryAdapter {
   /** Sockets per slice (a slice takes ~8 ms on the 2-core machine); tests lower it. */
   static sliceSize = 500;
-  private readonly deliveries: (Delivery | Task)[] = [];
+  private readonly deliveries: Delivery[] = [];
   private scheduled = false;
 
   broadcast(packet: { nsp?: string; data?: unknown }, opts: BroadcastOptions): void {
@@ -83,18 +81,22 @@ export class FanoutAdapter extends InMemoryAdapter {
       socket.notifyOutgoingListeners(packet);
       socket.client.writeToEngine(encoded, packetOpts);
     };
-    const rooms = opts.rooms.size > 0 ? new Set(opts.rooms) : null;
-    this.deliveries.push({ ids: this.recipients(opts), next: 0, rooms, deliver });
-    if (this.deliveries.length === 1) this.deliverSlice();
+    this.enqueue(opts, deliver);
   }
 
   /**
-   * Server-side disconnection (logout, role removal, deleted event): after the broadcasts sent before it, so that the
-   * `error` telling a socket why reaches it before the socket is closed.
+   * Server-side disconnection (logout, role removal, deleted event): queued like a broadcast, after the broadcasts
+   * sent before it, so that the `error` telling a socket why reaches it before the socket is closed.
    */
   override disconnectSockets(opts: BroadcastOptions, close: boolean): void {
-    if (this.deliveries.length === 0) return super.disconnectSockets(opts, close);
-    this.deliveries.push({ run: () => super.disconnectSockets(opts, close) });
+    this.enqueue(opts, (socket) => socket.disconnect(close));
+  }
+
+  /** Queues `deliver` for the recipients of `opts` as they are now; the first slice goes at once if nothing waits. */
+  private enqueue(opts: BroadcastOptions, deliver: (socket: Socket) => void): void {
+    const rooms = opts.rooms.size > 0 ? new Set(opts.rooms) : null;
+    this.deliveries.push({ ids: this.recipients(opts), next: 0, rooms, deliver });
+    if (this.deliveries.length === 1) this.deliverSlice();
   }
 
   /** Delivers up to `sliceSize` sockets of the pending broadcasts, oldest first; the rest after the event loop turns. */
@@ -104,12 +106,6 @@ export class FanoutAdapter extends InMemoryAdapter {
     let budget = FanoutAdapter.sliceSize;
     while (budget > 0 && this.deliveries.length > 0) {
       const d = this.deliveries[0]!;
-      if ('run' in d) {
-        this.deliveries.shift();
-        budget -= 1;
-        d.run();
-        continue;
-      }
       while (budget > 0 && d.next < d.ids.length) {
         const id = d.ids[d.next++]!;
         const socket = sockets.get(id);
@@ -118,7 +114,7 @@ export class FanoutAdapter extends InMemoryAdapter {
         try {
           d.deliver(socket);
         } catch {
-          // A socket that cannot take the packet (closing under us) loses it; the others still get theirs.
+          // A socket that cannot take it (closing under us) is passed over; the others still get theirs.
         }
       }
       if (d.next >= d.ids.length) this.deliveries.shift();
@@ -148,7 +144,7 @@ export class FanoutAdapter extends InMemoryAdapter {
   /**
    * The ids of the sockets of the target rooms, each once: a socket already in an earlier room of the list is
    * skipped, which needs no set of every recipient (socket.io's `apply` builds one, 5,000 entries for an event-wide
-   * broadcast). With exceptions or no room (everyone), socket.io's `apply`.
+   * broadcast). With exceptions or no room (everyone), socket.io's `apply`. Reads the rooms only, changes nothing.
    */
   private recipients(opts: BroadcastOptions): string[] {
     const out: string[] = [];

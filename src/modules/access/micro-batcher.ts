@@ -65,9 +65,7 @@ export class MicroBatcher<I, O> {
       try {
         results = await this.inLane(() => this.runChecked(batch));
       } catch (error) {
-        if (batch.length === 1 || !this.options.retryAlone(error)) throw error;
-        this.failedBatches += 1;
-        this.options.onBatchFailed?.(error, batch.length);
+        if (!this.goesAlone(error, batch.length)) throw error;
         for (const item of batch) take(await this.inLane(() => this.runChecked([item])));
         continue;
       }
@@ -80,6 +78,14 @@ export class MicroBatcher<I, O> {
     const run = this.lane.then(work, work);
     this.lane = run.catch(() => undefined);
     return run;
+  }
+
+  /** Whether a failed batch's items are tried again one by one (counted and told when so). */
+  private goesAlone(error: unknown, size: number): boolean {
+    if (size === 1 || !this.options.retryAlone(error)) return false;
+    this.failedBatches += 1;
+    this.options.onBatchFailed?.(error, size);
+    return true;
   }
 
   private async runChecked(items: I[]): Promise<O[]> {
@@ -104,12 +110,10 @@ export class MicroBatcher<I, O> {
     try {
       results = await this.runChecked(batch.map((p) => p.item));
     } catch (error) {
-      if (batch.length === 1 || !this.options.retryAlone(error)) {
+      if (!this.goesAlone(error, batch.length)) {
         for (const p of batch) p.reject(error);
         return;
       }
-      this.failedBatches += 1;
-      this.options.onBatchFailed?.(error, batch.length);
       await Promise.all(batch.map((p) => this.send([p])));
       return;
     }
