@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -162,4 +162,32 @@ export async function loginOrganizer(base: string, email: string): Promise<strin
   });
   if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access: string }).access;
+}
+
+/**
+ * CPU seconds used so far (user + system, from /proc: Linux only, else null) by the process `pid` and by all
+ * PostgreSQL processes of this machine (when the database is local), to report the CPU a run cost per request.
+ */
+export function cpuSeconds(pid: number): { server: number; database: number } | null {
+  const ticks = (stat: string): number => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  try {
+    const server = ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    let database = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (stat.includes('(postgres)')) database += ticks(stat);
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    const hz = 100; // USER_HZ, 100 on every Linux Node supports
+    return { server: server / hz, database: database / hz };
+  } catch {
+    return null;
+  }
 }

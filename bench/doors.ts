@@ -12,7 +12,8 @@
  * the check-ins equal the badges ever granted. Prints figures; asserts nothing (timing is noisy on a shared machine).
  *
  *   npm test (compiles it), then: node dist/bench/doors.js [--participants N] [--duration S] [--connections C]
- *   [--burst B] [--pgbench-batch N] [--keep]. DATABASE_URL names a server (default
+ *   [--burst B] [--pgbench-batch N] [--rate R] [--quick] [--keep]. --rate holds the sustained run at R scans/s in all
+ *   (its CPU per scan, printed, is then comparable between builds); --quick stops after the sustained run. DATABASE_URL names a server (default
  *   postgres://postgres@127.0.0.1:5432/postgres); the database makeplus_bench_doors is created there, and dropped
  *   again at the end (--keep leaves it).
  */
@@ -30,6 +31,7 @@ import { qrText } from '../src/modules/participants/badge-codes';
 import {
   admin,
   BENCH_QR_SECRET,
+  cpuSeconds,
   databaseUrl,
   loginOrganizer,
   seedEventWithBadges,
@@ -46,6 +48,10 @@ const DURATION = arg('duration', 30);
 const CONNECTIONS = arg('connections', 50);
 const BURST = arg('burst', 5_000);
 const PGBENCH_BATCH = arg('pgbench-batch', 16);
+/** Requests per second in all for the sustained run (0: as fast as the connections go). */
+const RATE = arg('rate', 0);
+/** Only the sustained run (quick A/B of a change): no burst, offline uploads or pgbench. */
+const QUICK = process.argv.includes('--quick');
 const ROOM_CAPACITY = 1_000_000;
 const DB_NAME = 'makeplus_bench_doors';
 
@@ -101,18 +107,23 @@ interface Run {
   seconds: number;
   total: number;
   reasons: Record<string, number>;
+  /** CPU milliseconds per scan: the server, PostgreSQL, the load generator (null where /proc is not there). */
+  cpu: { server: number; database: number; client: number } | null;
 }
 
 async function load(
   base: string,
   token: string,
   s: Seeded,
-  opts: { duration?: number; amount?: number },
+  opts: { duration?: number; amount?: number; rate?: number; pid?: number },
 ): Promise<Run> {
   const reasons: Record<string, number> = {};
+  const before = opts.pid ? cpuSeconds(opts.pid) : null;
+  const client = process.cpuUsage();
   const result = await autocannon({
     url: base,
     connections: CONNECTIONS,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration }),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     requests: [
@@ -134,7 +145,18 @@ async function load(
       },
     ],
   });
+  const after = opts.pid ? cpuSeconds(opts.pid) : null;
+  const clientUsed = process.cpuUsage(client);
+  const perScan = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests.total);
   return {
+    cpu:
+      before && after
+        ? {
+            server: perScan(after.server - before.server),
+            database: perScan(after.database - before.database),
+            client: perScan((clientUsed.user + clientUsed.system) / 1e6),
+          }
+        : null,
     scansPerSecond: result.requests.total / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -273,7 +295,11 @@ async function pgbench(url: string, s: Seeded, mode: 'single' | 'batch'): Promis
 
 const fmt = (r: Run) =>
   `${r.scansPerSecond.toFixed(0)} scans/s over ${r.seconds.toFixed(1)} s (${r.total} scans), p50 ${r.p50} ms, ` +
-  `p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}; ${JSON.stringify(r.reasons)}`;
+  `p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}; ${JSON.stringify(r.reasons)}` +
+  (r.cpu
+    ? `\n  CPU per scan: server ${r.cpu.server.toFixed(3)} ms, PostgreSQL ${r.cpu.database.toFixed(3)} ms, ` +
+      `load generator ${r.cpu.client.toFixed(3)} ms`
+    : '');
 
 async function main(): Promise<void> {
   await admin(async (c) => {
@@ -288,10 +314,12 @@ async function main(): Promise<void> {
     const access = await loginOrganizer(server.base, s.organizerEmail);
     console.log(`${CONNECTIONS} connections, ${s.qrs.length} badges, 3 rooms of capacity ${ROOM_CAPACITY}`);
     await load(server.base, access, s, { duration: 3 }); // warm-up
-    const sustained = await load(server.base, access, s, { duration: DURATION });
-    console.log(`sustained: ${fmt(sustained)}`);
+    const pid = server.child.pid;
+    const sustained = await load(server.base, access, s, { duration: DURATION, rate: RATE, pid });
+    console.log(`sustained${RATE ? ` at ${RATE}/s` : ''}: ${fmt(sustained)}`);
     console.log(`  ${await invariants(url, s)}`);
-    const burst = await load(server.base, access, s, { amount: BURST });
+    if (QUICK) return;
+    const burst = await load(server.base, access, s, { amount: BURST, pid });
     console.log(`burst of ${BURST}: ${fmt(burst)}`);
     console.log(`  ${await invariants(url, s)}`);
     console.log(await offlineUploads(server.base, access, s));

@@ -1,5 +1,6 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { validationFailed, type FieldErrors } from '../errors/app.exception';
+import { cacheValidationMetadata } from './validation-metadata.cache';
 
 function collect(errors: ValidationError[], prefix: string, out: FieldErrors): FieldErrors {
   for (const error of errors) {
@@ -15,6 +16,7 @@ function collect(errors: ValidationError[], prefix: string, out: FieldErrors): F
 
 /** The one validation pipe of the app (also used by tests): unknown and read-only fields are a 400, not ignored. */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
