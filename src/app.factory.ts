@@ -6,14 +6,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter, sendError } from './common/errors/all-exceptions.filter';
 import { AppException, ErrorCode } from './common/errors/app.exception';
 import { mapError } from './common/errors/error-mapper';
 import { registerJsonBodyParser } from './common/http/json-body.parser';
+import { registerRequestLog } from './common/http/request-log';
 import { registerSecurityHeaders } from './common/http/security-headers';
-import { UnexpectedBodyInterceptor } from './common/http/unexpected-body.interceptor';
+import { UnexpectedBodyGuard } from './common/http/unexpected-body.guard';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { registerMultipart } from './modules/files/multipart';
@@ -105,6 +106,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
+  registerRequestLog(fastify, PinoLogger.root);
   // Only JSON is accepted as a body (multipart is added per route); text/plain would reach validation as a string.
   fastify.removeContentTypeParser('text/plain');
   registerJsonBodyParser(fastify);
@@ -142,7 +144,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   app.useWebSocketAdapter(sockets);
   setApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalInterceptors(new UnexpectedBodyInterceptor());
+  // After the access guards (APP_GUARD providers, registered at creation): see the guard.
+  app.useGlobalGuards(new UnexpectedBodyGuard());
   app.useGlobalFilters(new AllExceptionsFilter());
 
   if (config.swaggerEnabled) {

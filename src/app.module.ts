@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { loggerOptions } from './common/http/request-log';
 import type { AppConfig } from './config/app-config';
 import { DomainEventsModule } from './common/events/domain-events';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
@@ -26,11 +27,6 @@ import { StatsModule } from './modules/stats/stats.module';
 import { UsersModule } from './modules/users/users.module';
 import { RealtimeModule } from './realtime/realtime.module';
 
-/** What the request log says of a request (given pino's standard view of it). */
-function requestLogFields(req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }): object {
-  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress };
-}
-
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -40,17 +36,9 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DomainEventsModule,
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            // A request is logged as what it asked, never with its headers (tokens, cookies): a lean object is also
-            // cheaper, since pino-http serialises it for every request, logged or not.
-            serializers: { req: requestLogFields },
-            // A failed query carries its parameters (codes, hashes, personal data): never in the logs.
-            redact: ['err.parameters', 'err.driverError.parameters'],
-            customLogLevel: (_req, res, err) =>
-              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-            autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
-          },
+          pinoHttp: loggerOptions(config.logLevel),
+          // The request log is a Fastify hook (common/http/request-log.ts), not this module's middleware.
+          forRoutes: [],
         }),
         TypeOrmModule.forRoot(
           dataSourceOptions(databaseUrl, {
