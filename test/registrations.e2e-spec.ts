@@ -615,5 +615,36 @@ describe('registrations', () => {
       assert.equal(await countRows(t, 'event_registrations', 'event_id = $1', [event.id]), 1);
       await assertSeats(event.id, 1);
     });
+
+    it('a rush past REGISTRATION_QUEUE_MAX is refused at once with 503 UNAVAILABLE and Retry-After; the refused change nothing', async () => {
+      // An instance that lets 4 run and 2 wait per event (the default, 500, is far above what this test can fire).
+      const small = await bootTestApp({ REGISTRATION_QUEUE_MAX: '2' });
+      try {
+        const event = await openEvent(20);
+        const people = await strangers(60);
+        const responses = await Promise.all(
+          people.map((p) => fire(small.http.post(`/api/events/${event.id}/register/`).set(bearer(p.token)))),
+        );
+        const counts = tally(responses);
+        assert.deepEqual(Object.keys(counts).sort(), ['201', '503'], JSON.stringify(counts));
+        assert.ok((counts[201] ?? 0) >= 6, `4 running and 2 waiting get through: ${JSON.stringify(counts)}`);
+        for (const r of responses.filter((x) => x.status === 503)) {
+          expectError(r, 503, 'UNAVAILABLE');
+          assert.equal(r.headers['retry-after'], '2');
+        }
+        const done = people.filter((_, i) => responses[i]?.status === 201).map((p) => p.id);
+        const rows: { user_id: string }[] = await t.db.query(
+          'SELECT user_id FROM event_registrations WHERE event_id = $1',
+          [event.id],
+        );
+        assert.deepEqual(rows.map((r) => r.user_id).sort(), done.sort(), 'a row for each 201 and none for a 503');
+        await assertSeats(event.id, Math.min(20, done.length));
+        // The refused try again and get in.
+        const refused = people.filter((_, i) => responses[i]?.status === 503);
+        for (const p of refused.slice(0, 3)) await registered(p, event.id);
+      } finally {
+        await small.close();
+      }
+    });
   });
 });

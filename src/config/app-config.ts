@@ -50,6 +50,8 @@ export interface AppConfig {
   annonceSchedulerIntervalMs: number;
   /** Messages a socket may send per second (twice that in a burst) before it is told RATE_LIMITED. */
   socketMessagesPerSec: number;
+  /** Registrations or cancellations of one event that may wait on an instance; past it, 503 UNAVAILABLE. */
+  registrationQueueMax: number;
   /** HTTP rate limits (429 RATE_LIMITED with Retry-After), each `limit` requests per `windowSec`. */
   rateLimits: Record<RateLimitName, RateLimit>;
   /** How often the approximate limits (doors, general API) add up their local counts in Redis. */
@@ -267,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // 0: this instance publishes none (another one does).
     annonceSchedulerIntervalMs: int('ANNONCE_SCHEDULER_INTERVAL_MS', 1000, 0, 60_000),
     socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
+    registrationQueueMax: int('REGISTRATION_QUEUE_MAX', 500, 1, 1_000_000),
     rateLimits,
     rateLimitSyncMs: int('RATE_LIMIT_SYNC_MS', 200, 10, 10_000),
     rateLimitRedisTimeoutMs: int('RATE_LIMIT_REDIS_TIMEOUT_MS', 500, 10, 10_000),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyedLimiter } from './keyed-limiter';
+import { KeyedLimiter, LimiterFullError } from './keyed-limiter';
 
 const tick = () => new Promise((r) => setTimeout(r, 2));
 
@@ -35,5 +35,30 @@ describe('KeyedLimiter', () => {
     await assert.rejects(failing, /boom/);
     assert.equal(await next, 'next');
     assert.equal(limiter.size, 0);
+  });
+
+  it('refuses at once past `maxWaiting` waiting tasks of a key, without running them; other keys still wait', async () => {
+    const limiter = new KeyedLimiter(1, 2);
+    const ran: string[] = [];
+    const task = (name: string) => async () => {
+      ran.push(name);
+      await tick();
+      return name;
+    };
+    const accepted = ['k1', 'k2', 'k3'].map((n) => limiter.run('k', task(n)));
+    await assert.rejects(limiter.run('k', task('k4')), (e: unknown) => e instanceof LimiterFullError && e.key === 'k');
+    const other = limiter.run('o', task('o1'));
+    assert.deepEqual(await Promise.all(accepted), ['k1', 'k2', 'k3']);
+    assert.equal(await other, 'o1');
+    assert.deepEqual(ran.sort(), ['k1', 'k2', 'k3', 'o1'], 'the refused task never ran');
+    // Once the queue has drained, the key takes work again.
+    assert.equal(await limiter.run('k', task('k5')), 'k5');
+    assert.equal(limiter.size, 0);
+  });
+
+  it('without `maxWaiting`, any number waits (negative control of the bound)', async () => {
+    const limiter = new KeyedLimiter(1);
+    const all = Array.from({ length: 50 }, (_, i) => limiter.run('k', () => Promise.resolve(i)));
+    assert.equal((await Promise.all(all)).length, 50);
   });
 });

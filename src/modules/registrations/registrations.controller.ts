@@ -6,6 +6,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiServiceUnavailableResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
@@ -22,6 +23,10 @@ import { RegistrationsService } from './registrations.service';
 const MALFORMED = 'VALIDATION_FAILED: id is not a UUID';
 
 /** Self-registration: any logged-in user, whatever the event of their token (this is how one joins an event). */
+const QUEUE_FULL =
+  'UNAVAILABLE with Retry-After: too many registrations and cancellations of this event waiting at once ' +
+  '(REGISTRATION_QUEUE_MAX per instance); nothing changed';
+
 @ApiTags('registrations')
 @Controller('events/:id')
 export class RegistrationsController {
@@ -42,6 +47,7 @@ export class RegistrationsController {
   @ApiConflictResponse({
     description: `${RegistrationErrors.REGISTRATION_CLOSED} (closed, cancelled or over), ${RegistrationErrors.ALREADY_MEMBER} (the caller already has a role in the event)`,
   })
+  @ApiServiceUnavailableResponse({ description: QUEUE_FULL })
   async register(
     @IdParam() id: string,
     @CurrentUser() caller: AuthContext,
@@ -64,6 +70,7 @@ export class RegistrationsController {
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: MALFORMED })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: no such event, or not registered' })
+  @ApiServiceUnavailableResponse({ description: QUEUE_FULL })
   async cancel(@IdParam() id: string, @CurrentUser() caller: AuthContext): Promise<void> {
     await this.registrations.cancel(id, caller.userId);
   }

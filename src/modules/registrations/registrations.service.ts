@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, Not, type EntityManager } from 'typeorm';
-import { KeyedLimiter } from '../../common/concurrency/keyed-limiter';
+import { KeyedLimiter, LimiterFullError } from '../../common/concurrency/keyed-limiter';
 import { DomainEvents } from '../../common/events/domain-events';
-import { conflict, notFound } from '../../common/errors/app.exception';
+import { AppException, conflict, ErrorCode, notFound } from '../../common/errors/app.exception';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AppConfig } from '../../config/app-config';
 import { escapeLike, type Page, pageWindow, toPage } from '../../common/pagination/pagination';
 import { AssignmentsService } from '../assignments/assignments.service';
 import { fullName } from '../users/users.service';
@@ -55,17 +57,21 @@ interface ListRow {
  * still test it).
  */
 const PER_EVENT = 4;
+/** Seconds a client refused by a full queue is told to wait (a few hundred registrations are decided in that time). */
+const QUEUE_FULL_RETRY_AFTER_SEC = 2;
 
 /** Self-registration to an event: a seat when one is free, else a place in the waiting list. */
 @Injectable()
 export class RegistrationsService {
-  private readonly perEvent = new KeyedLimiter(PER_EVENT);
+  private readonly limiter: KeyedLimiter;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsService,
     private readonly events: DomainEvents,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.limiter = new KeyedLimiter(PER_EVENT, config.registrationQueueMax);
     // An organisateur removing a registrant from the event ends their registration too, and frees the seat.
     assignments.onMembershipRemoved((manager, removed) => this.release(manager, removed.eventId, removed.userId));
   }
@@ -78,7 +84,27 @@ export class RegistrationsService {
   async register(eventId: string, userId: string): Promise<{ created: boolean; state: RegistrationStateDto }> {
     const existing = await this.state(this.dataSource.manager, eventId, userId);
     if (existing) return { created: false, state: existing };
-    return this.perEvent.run(eventId, () => this.registerLocked(eventId, userId));
+    return this.perEvent(eventId, () => this.registerLocked(eventId, userId));
+  }
+
+  /**
+   * Runs a registration or cancellation of `eventId` in its turn (PER_EVENT at once on this instance). A rush that
+   * would wait longer than clients do (more than REGISTRATION_QUEUE_MAX waiting) is refused at once: 503 UNAVAILABLE
+   * with Retry-After, nothing changed.
+   */
+  private async perEvent<T>(eventId: string, task: () => Promise<T>): Promise<T> {
+    try {
+      return await this.limiter.run(eventId, task);
+    } catch (error) {
+      if (!(error instanceof LimiterFullError)) throw error;
+      throw new AppException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        ErrorCode.UNAVAILABLE,
+        'Too many registrations for this event at once, retry shortly',
+        undefined,
+        { 'Retry-After': String(QUEUE_FULL_RETRY_AFTER_SEC) },
+      );
+    }
   }
 
   private registerLocked(eventId: string, userId: string): Promise<{ created: boolean; state: RegistrationStateDto }> {
@@ -117,7 +143,7 @@ export class RegistrationsService {
    * an organisateur changed since, e.g. to organisateur, is kept).
    */
   async cancel(eventId: string, userId: string): Promise<void> {
-    const roleRemoved = await this.perEvent.run(eventId, () =>
+    const roleRemoved = await this.perEvent(eventId, () =>
       this.dataSource.transaction(async (manager) => {
         const locked: unknown[] = await manager.query(LOCK, [eventId]);
         if (locked.length === 0) throw notFound('Event');
