@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuthContext } from '../src/common/auth/auth-context';
+import { DomainEvents, type DoorDecided } from '../src/common/events/domain-events';
 import { DoorService, type DoorCall } from '../src/modules/access/door.service';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import { Participant } from '../src/modules/participants/entities/participant.entity';
@@ -121,5 +122,50 @@ describe('door decision order', () => {
     assert.equal((out.room as { current_participants: number }).current_participants, 0);
     const unknown = await decide({ roomId: room, qrData: 'MP1.nobody', direction: 'out' });
     assert.equal(unknown.reason_code, 'BADGE_UNKNOWN');
+  });
+
+  it('offline, in order: a room gone mid-upload stops it with 404, and the rest of its batch is stored and published', async () => {
+    // The upload checks its rooms first; this is a room deleted after that check (door_decide answers ROOM_NOT_FOUND
+    // for it alone, the other scans of the same batch are decided and stored in the same transaction).
+    const room = await createRoom(t, w.event.id, { capacity: 10 });
+    const [a, b, c] = [
+      await createMember(t, w.event.id),
+      await createMember(t, w.event.id),
+      await createMember(t, w.event.id),
+    ];
+    const gone = '6f1c1c2e-2222-4222-8222-222222222222';
+    const published: DoorDecided[] = [];
+    const stop = t.app.get(DomainEvents, { strict: false }).on('door.decided', (e) => {
+      if (e.eventId === w.event.id && e.source === 'offline') published.push(e);
+    });
+    try {
+      const deviceTime = new Date();
+      const offline = (roomId: string, qrData: string, nonce: string): DoorCall => ({
+        eventId: w.event.id,
+        roomId,
+        qrData,
+        direction: 'in',
+        caller: organizer,
+        source: 'offline',
+        deviceId: 'dev-room-gone',
+        nonce,
+        deviceTime,
+        localDecision: 'granted',
+      });
+      await assert.rejects(
+        door.decideInOrder([offline(room, a.qr, 'n1'), offline(gone, b.qr, 'n2'), offline(room, c.qr, 'n3')]),
+        (e: unknown) => (e as { getStatus?: () => number }).getStatus?.() === 404,
+      );
+      await new Promise((r) => setImmediate(r)); // handlers run on the next turn
+      const stored: { participant_id: string }[] = await t.db.query(
+        "SELECT participant_id FROM room_access_logs WHERE event_id = $1 AND device_id = 'dev-room-gone'",
+        [w.event.id],
+      );
+      const ids = [a.participant.id, c.participant.id].sort();
+      assert.deepEqual(stored.map((r) => r.participant_id).sort(), ids, 'the scans around the missing room are stored');
+      assert.deepEqual(published.map((e) => e.participant?.id).sort(), ids, 'and each is published (live occupancy)');
+    } finally {
+      stop();
+    }
   });
 });

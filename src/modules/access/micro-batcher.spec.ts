@@ -143,7 +143,7 @@ describe('MicroBatcher', () => {
     assert.equal((await batcher.runInOrder([1, 2, 3, 4, 6, 7, 8])).length, 7);
     assert.deepEqual(batches, [[1, 2, 3], [4, 6, 7], [8]]);
   });
-  it('runInOrder: each result is handed over when its batch is answered; a throw there stops the run', async () => {
+  it('runInOrder: each result is handed over when its batch is answered; a throw there stops the run after that batch', async () => {
     const batches: number[][] = [];
     const seen: string[] = [];
     const batcher = new MicroBatcher<number, string>({
@@ -158,10 +158,11 @@ describe('MicroBatcher', () => {
     });
     const run = batcher.runInOrder([1, 2, 3, 4, 5, 6], (result, index) => {
       seen.push(`${index}: ${result}`);
-      if (result === 'answer 4') throw new Error('refused');
+      if (result === 'answer 3') throw new Error('refused');
     });
     await assert.rejects(run, /refused/);
-    // Each answer before the next batch went out; nothing after the batch whose answer was refused.
+    // Each answer before the next batch went out. The rest of the batch whose answer was refused is done as well, so
+    // it is still handed over (answer 4); nothing after that batch.
     assert.deepEqual(seen, ['batch 1,2', '0: answer 1', '1: answer 2', 'batch 3,4', '2: answer 3', '3: answer 4']);
     assert.deepEqual(batches, [
       [1, 2],

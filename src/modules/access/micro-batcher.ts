@@ -47,16 +47,22 @@ export class MicroBatcher<I, O> {
    * it is answered, so a later item always sees what an earlier one did. Batches of all ordered runs go one at a
    * time, in turn (several long runs share one lane and do not crowd out the queue). A batch of several that fails
    * (and allows it) is tried again one item at a time, still in order. `each` gets every result as soon as its batch
-   * is answered; the first failure that remains (or that `each` throws) stops the run and is thrown: what ran before
-   * it stays done.
+   * is answered; the first failure that remains stops the run and is thrown: what ran before it stays done. So does a
+   * throw from `each`, once `each` has had the rest of that batch's results (they are done too).
    */
   async runInOrder(items: I[], each: (result: O, index: number) => void = () => undefined): Promise<O[]> {
     const out: O[] = [];
     const take = (results: O[]) => {
+      let refused: { error: unknown } | null = null;
       for (const result of results) {
-        each(result, out.length);
+        try {
+          each(result, out.length);
+        } catch (error) {
+          refused ??= { error };
+        }
         out.push(result);
       }
+      if (refused) throw refused.error;
     };
     const size = this.options.orderedBatch ?? this.options.maxBatch;
     for (let start = 0; start < items.length; start += size) {
