@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
+import { Logger } from '@nestjs/common';
 import { Server, type ServerOptions } from 'socket.io';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { FanoutAdapter } from './fanout-adapter';
@@ -129,6 +130,36 @@ describe('FanoutAdapter', () => {
       for (const s of sockets) assert.deepEqual(received.get(s.id) ?? [], s === leaving ? [] : [1, 2], s.id);
       void leaving.join('odd');
       for (const c of clients) c.off('left' as never);
+    });
+
+    it('counts the sends still owed and warns once when they pile up past backlogWarning; nothing is dropped', async () => {
+      const adapter = server.of('/').adapter as unknown as FanoutAdapter;
+      const threshold = FanoutAdapter.backlogWarning;
+      const warn = mock.method(Logger.prototype, 'warn', () => undefined);
+      const received = clients.map(() => 0);
+      const listeners = clients.map((c, i) => {
+        const listener = () => (received[i] = (received[i] ?? 0) + 1);
+        c.on('pile' as never, listener as never);
+        return listener;
+      });
+      try {
+        FanoutAdapter.backlogWarning = 100;
+        server.to('all').emit('pile' as never);
+        assert.equal(adapter.backlog, 20 - 3, 'one slice of 3 went out at once');
+        assert.equal(warn.mock.callCount(), 0, 'below the threshold: no warning (negative control)');
+        for (let n = 1; n < 10; n += 1) server.to('all').emit('pile' as never);
+        assert.equal(adapter.backlog, 200 - 3);
+        assert.equal(warn.mock.callCount(), 1, 'one warning, however many broadcasts pile up');
+        assert.match(String(warn.mock.calls[0]?.arguments[1]), /faster than they are delivered/);
+        const deadline = Date.now() + 5000;
+        while (Date.now() < deadline && received.some((n) => n < 10)) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(received, Array<number>(clients.length).fill(10), 'every broadcast reached every socket');
+        assert.equal(adapter.backlog, 0);
+      } finally {
+        FanoutAdapter.backlogWarning = threshold;
+        warn.mock.restore();
+        clients.forEach((c, i) => c.off('pile' as never, listeners[i] as never));
+      }
     });
 
     // Last: it disconnects every client.

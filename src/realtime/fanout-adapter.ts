@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Adapter, type BroadcastOptions, type Room } from 'socket.io-adapter';
 import type { Namespace, Socket } from 'socket.io';
 
@@ -64,8 +65,21 @@ interface Delivery {
 export class FanoutAdapter extends InMemoryAdapter {
   /** Sockets per slice (a slice takes ~8 ms on the 2-core machine); tests lower it. */
   static sliceSize = 500;
+  /**
+   * A backlog above this many sends (about 1.7 s of sending on the 2-core machine) means broadcasts are made faster
+   * than they can be delivered: logged as a warning, at most every 10 s. Nothing is dropped. Tests lower it.
+   */
+  static backlogWarning = 100_000;
   private readonly deliveries: Delivery[] = [];
   private scheduled = false;
+  private pending = 0;
+  private lastWarning = 0;
+  private readonly logger = new Logger('FanoutAdapter');
+
+  /** Sends still owed: the sockets not yet reached by the queued broadcasts and disconnections. */
+  get backlog(): number {
+    return this.pending;
+  }
 
   broadcast(packet: { nsp?: string; data?: unknown }, opts: BroadcastOptions): void {
     const flags = opts.flags ?? {};
@@ -95,8 +109,21 @@ export class FanoutAdapter extends InMemoryAdapter {
   /** Queues `deliver` for the recipients of `opts` as they are now; the first slice goes at once if nothing waits. */
   private enqueue(opts: BroadcastOptions, deliver: (socket: Socket) => void): void {
     const rooms = opts.rooms.size > 0 ? new Set(opts.rooms) : null;
-    this.deliveries.push({ ids: this.recipients(opts), next: 0, rooms, deliver });
+    const ids = this.recipients(opts);
+    this.deliveries.push({ ids, next: 0, rooms, deliver });
+    this.pending += ids.length;
+    if (this.pending > FanoutAdapter.backlogWarning) this.warnBacklog();
     if (this.deliveries.length === 1) this.deliverSlice();
+  }
+
+  private warnBacklog(): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.logger.warn(
+      { backlog: this.pending, broadcasts: this.deliveries.length },
+      'Broadcasts are made faster than they are delivered: sends are queuing',
+    );
   }
 
   /** Delivers up to `sliceSize` sockets of the pending broadcasts, oldest first; the rest after the event loop turns. */
@@ -108,6 +135,7 @@ export class FanoutAdapter extends InMemoryAdapter {
       const d = this.deliveries[0]!;
       while (budget > 0 && d.next < d.ids.length) {
         const id = d.ids[d.next++]!;
+        this.pending -= 1;
         const socket = sockets.get(id);
         if (!socket || (d.rooms && !this.inAny(id, d.rooms))) continue;
         budget -= 1;
