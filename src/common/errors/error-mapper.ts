@@ -89,7 +89,8 @@ export function mapError(error: unknown, requestId: string): MappedError {
     [status, code, detail] = fastifyError;
   } else if (error instanceof HttpException) {
     [status, code, detail, errors, headers] = fromHttpException(error);
-    unexpected = status >= 500;
+    // Our own 503 is a refusal we chose (shutting down, overloaded, Redis away), not a fault.
+    unexpected = status >= 500 && !(error instanceof AppException && status === 503);
   } else if (isDatabaseUnavailable(error)) {
     [status, code, detail] = [503, ErrorCode.UNAVAILABLE, 'Database unavailable, retry shortly'];
     headers = { 'Retry-After': '5' };

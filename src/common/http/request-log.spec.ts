@@ -22,18 +22,20 @@ async function appLoggingAt(level: string) {
   app.get('/api/boom', async () => {
     throw new Error('boom');
   });
+  app.get('/api/busy', async (_request, reply) => reply.status(503).send({ code: 'UNAVAILABLE' }));
   app.get('/health/ready', async () => ({ ok: true }));
   await app.ready();
   return { app, lines };
 }
 
 describe('request log', () => {
-  it('one line per request: info for 2xx, warn for 4xx, error for 5xx; no headers; the probes not logged', async () => {
+  it('one line per request: info for 2xx, warn for 4xx and 503, error for other 5xx; no headers; no probes', async () => {
     const { app, lines } = await appLoggingAt('info');
     const auth = { authorization: 'Bearer secret-token', cookie: 'a=b' };
     await app.inject({ url: '/api/ok?x=1', headers: auth });
     await app.inject({ url: '/api/missing', headers: auth });
     await app.inject({ url: '/api/boom', headers: auth });
+    await app.inject({ url: '/api/busy' });
     await app.inject({ url: '/health/ready' });
     await app.close();
     assert.deepEqual(
@@ -42,6 +44,7 @@ describe('request log', () => {
         [30, 'request completed', 200],
         [40, 'request completed', 404],
         [50, 'request completed', 500],
+        [40, 'request completed', 503],
       ],
     );
     assert.deepEqual(lines[0]?.req, { id: 'req-1', method: 'GET', url: '/api/ok?x=1', remoteAddress: '127.0.0.1' });

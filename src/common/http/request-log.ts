@@ -19,8 +19,8 @@ export function loggerOptions(level: string): LoggerOptions {
 
 /**
  * The request log: one line per answered request ("request completed", with the request's id, method, URL and
- * address, the response's status and headers, and the time taken), at `error` for a 5xx, `warn` for a 4xx, else
- * `info`; the probes are not logged.
+ * address, the response's status and headers, and the time taken), at `error` for a 5xx but 503, `warn` for a 503
+ * (a refusal: overloaded, shutting down, a dependency away) and a 4xx, else `info`; the probes are not logged.
  *
  * A Fastify hook on the app's root logger rather than nestjs-pino's HTTP middleware (pino-http): that middleware ran
  * on every request through Fastify's Express layer, made a child logger, and entered an AsyncLocalStorage context,
@@ -31,7 +31,7 @@ export function loggerOptions(level: string): LoggerOptions {
 export function registerRequestLog(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    const level = status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (logger.isLevelEnabled(level) && !request.url.startsWith('/health/')) {
       logger[level](
         { req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },

@@ -215,8 +215,9 @@ export class DoorService {
    * Decides `calls` one after the other, as if each waited for the one before (offline uploads: the first scan by
    * device time must win), but in batches (OFFLINE_BATCH): a 500-scan upload is 16 round trips, not 500. Each
    * batch's decisions are published as soon as it is answered. The first call that throws (a room deleted meanwhile)
-   * stops the rest after its batch; the scans decided before it, and the rest of its batch, are stored and published,
-   * so uploading the same scans again completes the upload.
+   * stops the rest after its batch; the scans decided before it, and the rest of its batch, are stored and published
+   * (when a failed batch is run again one scan at a time, the run stops at that scan), so uploading the same scans
+   * again completes the upload.
    */
   async decideInOrder(calls: DoorCall[]): Promise<DoorAnswer[]> {
     const answers: DoorAnswer[] = [];

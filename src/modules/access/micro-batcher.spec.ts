@@ -158,9 +158,10 @@ describe('MicroBatcher', () => {
     });
     const run = batcher.runInOrder([1, 2, 3, 4, 5, 6], (result, index) => {
       seen.push(`${index}: ${result}`);
-      if (result === 'answer 3') throw new Error('refused');
+      if (result === 'answer 3') throw new Error('refused first');
+      if (result === 'answer 4') throw new Error('refused second');
     });
-    await assert.rejects(run, /refused/);
+    await assert.rejects(run, /refused first/, 'the first refusal of the batch is the one thrown');
     // Each answer before the next batch went out. The rest of the batch whose answer was refused is done as well, so
     // it is still handed over (answer 4); nothing after that batch.
     assert.deepEqual(seen, ['batch 1,2', '0: answer 1', '1: answer 2', 'batch 3,4', '2: answer 3', '3: answer 4']);

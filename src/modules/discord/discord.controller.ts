@@ -6,6 +6,7 @@ import {
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiServiceUnavailableResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
@@ -51,6 +52,11 @@ export class DiscordController {
   @ApiOkResponse({ type: DiscordRegisterResultDto, description: 'Already registered or a member: the same answer' })
   @ApiConflictResponse({ description: 'REGISTRATION_CLOSED' })
   @ApiForbiddenResponse({ description: 'ACCOUNT_INACTIVE' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'UNAVAILABLE with Retry-After: too many registrations of the event at once; no registration was made (a new ' +
+      'Discord account may have been created: the retry links it)',
+  })
   async register(
     @CurrentBot() bot: BotContext,
     @Body() dto: DiscordRegisterDto,

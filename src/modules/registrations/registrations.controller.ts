@@ -22,11 +22,11 @@ import { RegistrationsService } from './registrations.service';
 
 const MALFORMED = 'VALIDATION_FAILED: id is not a UUID';
 
-/** Self-registration: any logged-in user, whatever the event of their token (this is how one joins an event). */
 const QUEUE_FULL =
   'UNAVAILABLE with Retry-After: too many registrations and cancellations of this event waiting at once ' +
   '(REGISTRATION_QUEUE_MAX per instance); nothing changed';
 
+/** Self-registration: any logged-in user, whatever the event of their token (this is how one joins an event). */
 @ApiTags('registrations')
 @Controller('events/:id')
 export class RegistrationsController {
