@@ -38,11 +38,14 @@ function byBadge(): string {
   return current.replace(CONFLICT_QUERY, BY_BADGE);
 }
 
+/** The function this migration creates (a constant: TypeORM takes every exported function for a migration). */
+export const DOOR_DECIDE_CONFLICT_BY_BADGE = byBadge();
+
 export class DoorConflictByBadge1796218000000 implements MigrationInterface {
   name = 'DoorConflictByBadge1796218000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(byBadge());
+    await queryRunner.query(DOOR_DECIDE_CONFLICT_BY_BADGE);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

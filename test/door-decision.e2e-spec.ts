@@ -168,4 +168,24 @@ describe('door decision order', () => {
       stop();
     }
   });
+
+  it('the answer is kept only for a scan that can be repeated (device and nonce), and a repeat gets it back', async () => {
+    const room = await createRoom(t, w.event.id, { capacity: 10 });
+    const [a, b] = [await createMember(t, w.event.id), await createMember(t, w.event.id)];
+    const plain = await decide({ roomId: room, qrData: a.qr });
+    const keyed = await decide({ roomId: room, qrData: b.qr, deviceId: 'dev-kept', nonce: 'n-kept' });
+    const stored: { id: string; response: Record<string, unknown> | null }[] = await t.db.query(
+      'SELECT id, response FROM room_access_logs WHERE id = ANY($1::uuid[])',
+      [[plain.access_id, keyed.access_id]],
+    );
+    const byId = new Map(stored.map((r) => [r.id, r.response]));
+    assert.equal(byId.get(plain.access_id), null, 'no device and nonce: nothing to replay, nothing kept');
+    assert.equal(byId.get(keyed.access_id)?.access_id, keyed.access_id, 'kept for the repeat');
+    const again = await decide({ roomId: room, qrData: b.qr, deviceId: 'dev-kept', nonce: 'n-kept' });
+    assert.equal(again._replayed, true);
+    assert.deepEqual(
+      { ...again, _replayed: false, _conflict: false, _prev_room: null },
+      { ...keyed, _replayed: false, _conflict: false, _prev_room: null },
+    );
+  });
 });

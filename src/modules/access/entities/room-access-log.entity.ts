@@ -11,7 +11,8 @@ export type AccessSource = (typeof ACCESS_SOURCES)[number];
 /**
  * Every door decision, granted or denied, online, offline or manual. Append-only: rows are written by the SQL
  * function `door_decide` (migrations) and never updated; conflicts found later are recorded beside them
- * (`access_conflicts`). `response` is the answer given, returned again for a repeated (device, nonce). No foreign
+ * (`access_conflicts`). `response` is the answer given, returned again for a repeated (device, nonce); kept only for
+ * the scans that have both (the others cannot be repeated, and it was most of their row). No foreign
  * keys to the event, room, session or scanner (see the doors migration): `door_decide` checks them, triggers do
  * the deletes the keys would have done.
  */
@@ -100,6 +101,7 @@ export class RoomAccessLog {
   @Column({ type: 'varchar', length: 64, nullable: true })
   qrHash: string | null;
 
-  @Column({ type: 'jsonb' })
-  response: Record<string, unknown>;
+  /** The answer given, kept only for a scan with a device and a nonce (the only ones that can be repeated). */
+  @Column({ type: 'jsonb', nullable: true })
+  response: Record<string, unknown> | null;
 }
