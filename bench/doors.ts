@@ -13,9 +13,9 @@
  *
  *   npm test (compiles it), then: node dist/bench/doors.js [--participants N] [--duration S] [--connections C]
  *   [--burst B] [--pgbench-batch N] [--rate R] [--quick] [--keep]. --rate holds the sustained run at R scans/s in all
- *   (its CPU per scan, printed, is then comparable between builds); --quick stops after the sustained run. DATABASE_URL names a server (default
- *   postgres://postgres@127.0.0.1:5432/postgres); the database makeplus_bench_doors is created there, and dropped
- *   again at the end (--keep leaves it).
+ *   (its CPU per scan, printed, is then comparable between builds); --quick stops after the sustained run.
+ *   DATABASE_URL names a server (default postgres://postgres@127.0.0.1:5432/postgres); the database
+ *   makeplus_bench_doors is created there, and dropped again at the end (--keep leaves it).
  */
 import 'reflect-metadata';
 import { execFile, type ChildProcess } from 'node:child_process';
