@@ -1,6 +1,5 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppException } from './app.exception';
 import { mapError } from './error-mapper';
 
 /** Every error of every HTTP route leaves the server through here, in the shape of API.md. */
@@ -21,7 +20,7 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, exceptio
   const mapped = mapError(exception, String(request.id));
   if (mapped.unexpected) {
     logger.error({ err: exception, request_id: request.id }, 'Unhandled error');
-  } else if (mapped.status === 503 && !(exception instanceof AppException)) {
+  } else if (mapped.databaseUnavailable) {
     logger.warn({ err: exception, request_id: request.id }, 'Database unavailable');
   }
   if (reply.sent) return;

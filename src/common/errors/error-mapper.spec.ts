@@ -12,6 +12,7 @@ describe('mapError: what is logged as a fault', () => {
     const mapped = mapError(refusal, 'req-1');
     assert.equal(mapped.status, 503);
     assert.equal(mapped.unexpected, false);
+    assert.equal(mapped.databaseUnavailable, false, 'not logged as a database outage either');
     assert.equal(mapped.headers['Retry-After'], '2');
   });
 
@@ -20,5 +21,10 @@ describe('mapError: what is logged as a fault', () => {
     assert.equal(mapError(new AppException(500, ErrorCode.INTERNAL_ERROR, 'x'), 'req-3').unexpected, true);
     const crash = mapError(new Error('boom'), 'req-4');
     assert.deepEqual([crash.status, crash.unexpected], [500, true]);
+  });
+
+  it('a database that cannot be reached is a 503 logged as an outage, not as a fault', () => {
+    const mapped = mapError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'req-5');
+    assert.deepEqual([mapped.status, mapped.unexpected, mapped.databaseUnavailable], [503, false, true]);
   });
 });

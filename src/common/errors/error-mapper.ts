@@ -9,6 +9,8 @@ export interface MappedError {
   headers: Record<string, string>;
   /** True for errors that are the server's fault and must be logged with their stack. */
   unexpected: boolean;
+  /** True when the database could not be reached or answer in time (logged as an outage, without a stack). */
+  databaseUnavailable: boolean;
 }
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -82,6 +84,7 @@ export function mapError(error: unknown, requestId: string): MappedError {
   let errors: FieldErrors | undefined;
   let headers: Record<string, string> = {};
   let unexpected = false;
+  let databaseUnavailable = false;
 
   const fastifyError = fastifyErrorOf(error);
   const violation = constraintViolation(error);
@@ -94,6 +97,7 @@ export function mapError(error: unknown, requestId: string): MappedError {
   } else if (isDatabaseUnavailable(error)) {
     [status, code, detail] = [503, ErrorCode.UNAVAILABLE, 'Database unavailable, retry shortly'];
     headers = { 'Retry-After': '5' };
+    databaseUnavailable = true;
   } else if (violation?.kind === 'unique' || violation?.kind === 'exclusion') {
     [status, code, detail] = [409, ErrorCode.CONFLICT, 'A conflicting record already exists'];
   } else if (violation?.kind === 'foreign_key') {
@@ -118,7 +122,7 @@ export function mapError(error: unknown, requestId: string): MappedError {
   const body: ErrorBody = { status_code: status, code, detail, request_id: requestId };
   if (errors) body.errors = errors;
   if (error instanceof AppException && error.extra) Object.assign(body, error.extra);
-  return { status, body, headers, unexpected };
+  return { status, body, headers, unexpected, databaseUnavailable };
 }
 
 export { HttpStatus };
