@@ -297,11 +297,16 @@ describe('annonces', () => {
         30,
       );
 
-      // Negative control: read the due ones, then mark them; concurrent readers publish the same annonce twice.
+      // Negative control: read the due ones, then mark them; concurrent readers publish the same annonce twice. Two
+      // publishers that both read before either marks (a barrier, not a sleep: with 20 and a sleep, a small pool
+      // let them run one after the other, and the control sometimes saw no double publication).
       await t.db.query(`DELETE FROM annonces WHERE event_id = $1 AND title LIKE 'race %'`, [w.event.id]);
       await due(30);
+      let reads = 0;
+      let bothRead: () => void = () => undefined;
+      const barrier = new Promise<void>((resolve) => (bothRead = resolve));
       const naive = await Promise.all(
-        Array.from({ length: 20 }, async () => {
+        Array.from({ length: 2 }, async () => {
           const runner = t.db.createQueryRunner();
           await runner.connect();
           try {
@@ -309,7 +314,8 @@ describe('annonces', () => {
               `SELECT id FROM annonces WHERE event_id = $1 AND published_at IS NULL AND publish_at <= now()`,
               [w.event.id],
             );
-            await sleep(20);
+            if (++reads === 2) bothRead();
+            await barrier;
             // One row at a time (autocommit): concurrent naive publishers would deadlock on a multi-row UPDATE.
             for (const row of rows)
               await runner.query('UPDATE annonces SET published_at = now() WHERE id = $1', [row.id]);
