@@ -128,9 +128,11 @@ const pick = <T>(answer: DoorAnswer, fields: string[]): T =>
   Object.fromEntries(fields.map((f) => [f, answer[f] ?? null])) as T;
 
 /**
- * The door decision. All of it happens in the SQL function `door_decide` (see the DoorsAccessLogAndAttendance
- * migration): one round trip and one short transaction per scan, with every invariant (occupancy within capacity,
- * one answer per device and nonce, one check-in) enforced by the database.
+ * The door decision. All of it happens in the database (see the DoorsAccessLogAndAttendance migration and its
+ * successors): one round trip and one short transaction per batch of scans, with every invariant (occupancy within
+ * capacity, one answer per device and nonce, one check-in) enforced there. `door_decide` decides one scan;
+ * `door_decide_batch` decides a batch in order, as a set (`door_decide_online`) when it is made only of online scans at
+ * room doors, one `door_decide` after the other otherwise.
  */
 @Injectable()
 export class DoorService {
