@@ -20,8 +20,9 @@ const ONLINE_FIRST = `  IF NOT EXISTS (
        WITH i AS (SELECT i ->> 'event' AS event, i ->> 'device' AS device, i ->> 'nonce' AS nonce, i
                     FROM jsonb_array_elements(p_items) i)
        SELECT 1 FROM i
-        WHERE i ->> 'source' <> 'online' OR i ->> 'room' IS NULL OR i ->> 'qr_hash' IS NULL
+        WHERE i ->> 'source' IS DISTINCT FROM 'online' OR i ->> 'room' IS NULL OR i ->> 'qr_hash' IS NULL
            OR i ->> 'participant' IS NOT NULL OR i ->> 'override_status' IS NOT NULL OR i ->> 'note' IS NOT NULL
+           OR i ->> 'local' IS NOT NULL
        UNION ALL
        SELECT 1 FROM i WHERE device IS NOT NULL AND nonce IS NOT NULL GROUP BY event, device, nonce HAVING count(*) > 1
        UNION ALL

@@ -227,7 +227,7 @@ describe('online door scans decided as a set: the same as one by one', () => {
     }
   });
 
-  it('a batch with another kind of scan, or with a device and nonce already stored, goes one by one', async () => {
+  it('a batch with another kind of scan (offline, with a local decision, entrance), or with a device and nonce repeated or already stored, goes one by one', async () => {
     await db.query('BEGIN');
     try {
       await db.query(`SET LOCAL track_functions = 'pl'`);
@@ -247,6 +247,8 @@ describe('online door scans decided as a set: the same as one by one', () => {
       assert.equal(replay[1]?._replayed, true);
       const offline = await asSet([scan(), { ...scan(), source: 'offline' } as unknown as Item]);
       assert.equal(offline.length, 2);
+      const local = await asSet([scan(), { ...scan(), local: 'granted' } as unknown as Item]);
+      assert.equal(local.length, 2);
       const twice = scan({ device: 'tablet-2', nonce: 'twice' });
       const both = await asSet([twice, twice]);
       assert.deepEqual([both[0]?._replayed, both[1]?._replayed], [false, true]);
