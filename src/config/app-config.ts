@@ -50,6 +50,8 @@ export interface AppConfig {
   annonceSchedulerIntervalMs: number;
   /** Messages a socket may send per second (twice that in a burst) before it is told RATE_LIMITED. */
   socketMessagesPerSec: number;
+  /** Bytes a socket may leave unsent (a client that does not keep up) before it is disconnected. */
+  socketMaxUnsentBytes: number;
   /** Registrations or cancellations of one event that may wait on an instance; past it, 503 UNAVAILABLE. */
   registrationQueueMax: number;
   /** HTTP rate limits (429 RATE_LIMITED with Retry-After), each `limit` requests per `windowSec`. */
@@ -269,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // 0: this instance publishes none (another one does).
     annonceSchedulerIntervalMs: int('ANNONCE_SCHEDULER_INTERVAL_MS', 1000, 0, 60_000),
     socketMessagesPerSec: int('SOCKET_MESSAGES_PER_SEC', 10, 1, 10_000),
+    socketMaxUnsentBytes: int('SOCKET_MAX_UNSENT_KB', 1024, 16, 1_048_576) * 1024,
     registrationQueueMax: int('REGISTRATION_QUEUE_MAX', 500, 1, 1_000_000),
     rateLimits,
     rateLimitSyncMs: int('RATE_LIMIT_SYNC_MS', 200, 10, 10_000),

@@ -9,6 +9,7 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { closeRedis } from '../common/redis';
 import type { AppConfig } from '../config/app-config';
 import { FanoutAdapter } from './fanout-adapter';
+import { SlowConsumerSweeper } from './slow-consumers';
 
 /** Largest message a client may send; socket.io closes the connection of one that sends more. */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
@@ -34,6 +35,7 @@ export class RealtimeIoAdapter extends IoAdapter {
   private readonly log = new Logger('Realtime');
   private redis: { pub: Redis; sub: Redis } | null = null;
   private lastWarning = 0;
+  private sweeper: SlowConsumerSweeper | null = null;
 
   constructor(
     app: INestApplicationContext,
@@ -91,6 +93,9 @@ export class RealtimeIoAdapter extends IoAdapter {
         ? createAdapter(this.redis.pub, this.redis.sub, { key: `${this.config.redisPrefix}:socket.io` })
         : (FanoutAdapter as unknown as NonNullable<ServerOptions['adapter']>),
     );
+    this.sweeper?.stop();
+    this.sweeper = new SlowConsumerSweeper(server, this.config.socketMaxUnsentBytes);
+    this.sweeper.start();
     return server;
   }
 
@@ -128,6 +133,7 @@ export class RealtimeIoAdapter extends IoAdapter {
   }
 
   override async dispose(): Promise<void> {
+    this.sweeper?.stop();
     await super.dispose();
     const redis = this.redis;
     this.redis = null;
