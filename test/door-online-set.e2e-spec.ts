@@ -187,6 +187,7 @@ describe('online door scans decided as a set: the same as one by one', () => {
   it('300 random batches of 1 to 24 scans: the same answers and the same stored state', async () => {
     await db.query('BEGIN');
     try {
+      // Counts calls of door_decide_online in this transaction (a superuser setting: the suite's user is one).
       await db.query(`SET LOCAL track_functions = 'pl'`);
       let scans = 0;
       const reasons = new Set<string>();
@@ -201,8 +202,10 @@ describe('online door scans decided as a set: the same as one by one', () => {
         const calls = await onlineCalls();
         const got = await asSet(batch);
         assert.equal(await onlineCalls(), calls + 1, 'the batch was decided as a set');
-        assert.deepEqual(withoutIds(got), withoutIds(expected), `round ${round}: answers`);
-        assert.deepEqual(await state(got), expectedState, `round ${round}: stored state`);
+        // On a failure, the batch is printed: deciding it again from the same state reproduces it.
+        const which = () => `round ${round}, batch ${JSON.stringify(batch)}`;
+        assert.deepEqual(withoutIds(got), withoutIds(expected), `answers differ in ${which()}`);
+        assert.deepEqual(await state(got), expectedState, `stored state differs in ${which()}`);
         await db.query('RELEASE SAVEPOINT one_by_one');
         scans += batch.length;
         for (const a of got) reasons.add(String(a.reason_code ?? a._error));

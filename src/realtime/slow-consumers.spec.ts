@@ -72,11 +72,19 @@ describe('SlowConsumerSweeper', () => {
     assert.equal(new SlowConsumerSweeper(server, 1024 * 1024 * 1024).sweep(), 0, 'under a high limit, nobody goes');
     assert.equal(server.sockets.sockets.size, 2);
 
+    const stuckId = stuck.id!;
+    const reason = new Promise<string>((resolve) => stuck.once('disconnect', (r) => resolve(r)));
     assert.equal(sweeper.sweep(), 1);
-    assert.equal(server.sockets.sockets.has(stuck.id!), false, 'the stuck socket is gone');
+    // The connection itself is closed at once (not a disconnect packet queued behind megabytes): engine.io lets go
+    // of it, and so of what it held.
+    await waitFor('the stuck connection to close', () => server.engine.clientsCount === 1, 2_000);
+    assert.equal(server.sockets.sockets.has(stuckId), false, 'the stuck socket is gone');
     assert.equal(server.sockets.sockets.has(reader.id!), true, 'the reader stays');
     assert.equal(sweeper.disconnected, 1);
     assert.equal(sweeper.sweep(), 0, 'nothing left to sweep');
+    // Reading again, the stuck client learns it was cut off with a reason after which socket.io-client reconnects.
+    rawOf(stuck).resume();
+    assert.equal(await reason, 'transport close');
 
     server.to('all').emit('push', pushes, 'after');
     await waitFor('the reader to get the next push', () => received === pushes + 1);

@@ -4,7 +4,8 @@ import type { Server, Socket } from 'socket.io';
 /** What the sweep reads of engine.io's connection: its packet queue and its websocket's unsent bytes. */
 interface EngineConnection {
   writeBuffer?: unknown[];
-  transport?: { name?: string; socket?: { bufferedAmount?: number } };
+  transport?: { name?: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  close(discard?: boolean): void;
 }
 
 /** Packets engine.io may hold for one socket while its transport is busy (occupancy pushes come at ~2 per second). */
@@ -21,10 +22,25 @@ export function unsentOf(socket: Socket): { bytes: number; packets: number } {
 }
 
 /**
+ * Closes a connection at once, dropping what it holds: a websocket is terminated (no closing handshake, which would
+ * wait behind the unsent data), any other transport closed with its queue discarded. socket.io then disconnects the
+ * socket with `transport close`, a reason after which clients reconnect by themselves (a server-side `disconnect()`
+ * would queue a packet behind the backlog, hold the memory until the ping timeout, and its reason, `io server
+ * disconnect`, stops the client's reconnection).
+ */
+function dropConnection(socket: Socket): void {
+  const conn = socket.conn as unknown as EngineConnection;
+  const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
+  if (typeof ws?.terminate === 'function') ws.terminate();
+  else conn.close(true);
+}
+
+/**
  * Slow or stuck clients (a phone on a dead network that the kernel still considers connected, a client that stopped
  * reading) do not make the server hold their pushes without end: every `intervalMs`, a socket holding more than
- * `maxBytes` unsent (or more than 2,000 queued packets) is disconnected. Its client reconnects, is authenticated
- * afresh and resynchronises through the API, as after any reconnection. Sockets that keep up hold almost nothing.
+ * `maxBytes` unsent (or more than 2,000 queued packets) has its connection closed (`dropConnection`). Its client
+ * reconnects, is authenticated afresh and resynchronises through the API, as after any reconnection. Sockets that
+ * keep up hold almost nothing.
  */
 export class SlowConsumerSweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -48,7 +64,7 @@ export class SlowConsumerSweeper {
     this.timer = null;
   }
 
-  /** Disconnects the sockets over the limits; answers how many. */
+  /** Closes the connections of the sockets over the limits; answers how many. */
   sweep(): number {
     let count = 0;
     let worst = 0;
@@ -56,7 +72,7 @@ export class SlowConsumerSweeper {
       const { bytes, packets } = unsentOf(socket);
       if (bytes <= this.maxBytes && packets <= MAX_QUEUED_PACKETS) continue;
       worst = Math.max(worst, bytes);
-      socket.disconnect(true);
+      dropConnection(socket);
       count += 1;
     }
     if (count > 0) {
