@@ -82,25 +82,6 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
 $fn$;
 `;
 
-/** The attendances of a batch: the check-ins (no session) and the session attendances, earliest first. */
-const ATTENDANCE_INSERTS = `
-CREATE FUNCTION door_checkins_insert(p_rows attendances[]) RETURNS void LANGUAGE sql AS $fn$
-  INSERT INTO attendances
-  SELECT * FROM (SELECT DISTINCT ON (participant_id) * FROM unnest(p_rows) ORDER BY participant_id, attended_at) r
-  ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL
-  DO UPDATE SET attended_at = excluded.attended_at
-   WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
-$fn$;
-CREATE FUNCTION door_attendances_insert(p_rows attendances[]) RETURNS void LANGUAGE sql AS $fn$
-  INSERT INTO attendances
-  SELECT * FROM (SELECT DISTINCT ON (participant_id, session_id) * FROM unnest(p_rows)
-                  ORDER BY participant_id, session_id, attended_at) r
-  ON CONFLICT (event_id, participant_id, session_id) WHERE session_id IS NOT NULL
-  DO UPDATE SET attended_at = excluded.attended_at
-   WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
-$fn$;
-`;
-
 const DOOR_DECIDE_ONLINE = `
 CREATE FUNCTION door_decide_online(p_items jsonb, p_grace interval)
 RETURNS jsonb LANGUAGE plpgsql AS $fn$
@@ -251,20 +232,18 @@ BEGIN
 
     IF v_status = 'granted' AND r.direction = 'in' THEN
       v_first := NOT v_checked[k];
+      v_att := NULL;
+      v_att.event_id := r.event; v_att.participant_id := r.badge; v_att.method := 'door_scan';
+      v_att.attended_at := v_now; v_att.created_at := v_now;
       IF v_first OR v_checked_at[k] > v_now THEN
         v_checked[k] := true;
         v_checked_at[k] := least(coalesce(v_checked_at[k], v_now), v_now);
         v_changed[k] := true;
-        v_att := NULL;
-        v_att.id := gen_random_uuid(); v_att.event_id := r.event; v_att.participant_id := r.badge;
-        v_att.method := 'door_scan'; v_att.attended_at := v_now; v_att.created_at := v_now;
+        v_att.id := gen_random_uuid();
         v_checkins := v_checkins || v_att;
       END IF;
       IF v_has_session THEN
-        v_att := NULL;
-        v_att.id := gen_random_uuid(); v_att.event_id := r.event; v_att.participant_id := r.badge;
-        v_att.session_id := r.session_id; v_att.method := 'door_scan'; v_att.attended_at := v_now;
-        v_att.created_at := v_now;
+        v_att.id := gen_random_uuid(); v_att.session_id := r.session_id;
         v_attendances := v_attendances || v_att;
       END IF;
     END IF;
@@ -303,8 +282,22 @@ BEGIN
     FROM unnest(v_badges, v_in_room, v_checked, v_checked_at, v_changed) s(id, room, checked, at, changed)
    WHERE participants.id = s.id AND s.changed;
   INSERT INTO room_access_logs SELECT * FROM unnest(v_logs);
-  IF cardinality(v_checkins) > 0 THEN PERFORM door_checkins_insert(v_checkins); END IF;
-  IF cardinality(v_attendances) > 0 THEN PERFORM door_attendances_insert(v_attendances); END IF;
+  -- The check-ins and the session attendances, earliest first (each kind has its own unique index).
+  IF cardinality(v_checkins) > 0 THEN
+    INSERT INTO attendances
+    SELECT * FROM (SELECT DISTINCT ON (participant_id) * FROM unnest(v_checkins) ORDER BY participant_id, attended_at) a
+    ON CONFLICT (event_id, participant_id) WHERE session_id IS NULL
+    DO UPDATE SET attended_at = excluded.attended_at
+     WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
+  END IF;
+  IF cardinality(v_attendances) > 0 THEN
+    INSERT INTO attendances
+    SELECT * FROM (SELECT DISTINCT ON (participant_id, session_id) * FROM unnest(v_attendances)
+                    ORDER BY participant_id, session_id, attended_at) a
+    ON CONFLICT (event_id, participant_id, session_id) WHERE session_id IS NOT NULL
+    DO UPDATE SET attended_at = excluded.attended_at
+     WHERE attendances.method = 'door_scan' AND attendances.attended_at > excluded.attended_at;
+  END IF;
   RETURN to_jsonb(v_out);
 END;
 $fn$;
@@ -315,7 +308,6 @@ export class DoorDecideOnlineAsSet1796220000000 implements MigrationInterface {
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(DOOR_MESSAGE);
-    await queryRunner.query(ATTENDANCE_INSERTS);
     await queryRunner.query(DOOR_DECIDE_ONLINE);
     await queryRunner.query(DOOR_DECIDE_BATCH_ONLINE_FIRST);
     await queryRunner.query(DOOR_DECIDE_WITH_DOOR_MESSAGE);
@@ -325,8 +317,6 @@ export class DoorDecideOnlineAsSet1796220000000 implements MigrationInterface {
     await queryRunner.query(DOOR_DECIDE_RESPONSE_FOR_REPLAYS);
     await queryRunner.query(DOOR_DECIDE_BATCH.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'));
     await queryRunner.query('DROP FUNCTION door_decide_online(jsonb, interval)');
-    await queryRunner.query('DROP FUNCTION door_checkins_insert(attendances[])');
-    await queryRunner.query('DROP FUNCTION door_attendances_insert(attendances[])');
     await queryRunner.query('DROP FUNCTION door_message(text, text, boolean, boolean)');
   }
 }
