@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { idsNotInEvent } from '../../database/event-scoped';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
@@ -153,7 +154,10 @@ export class SessionsService {
           ]);
           if ((rooms[0]?.capacity ?? 0) < current.seatsTaken) throw capacityBelowSeats();
         }
-        await manager.save(current);
+        // The changed columns only, in one UPDATE: \`save\` would read the row again first (live programme screens wait
+        // for this answer's broadcast). Nothing sent, nothing written, as with \`save\`.
+        if (Object.keys(changes).length > 0)
+          await manager.update(EventSession, { id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
       }),
     );
     return this.changed(eventId, id, 'updated');
