@@ -28,7 +28,10 @@
  * DATABASE_URL names a PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres). BENCH_NODE_FLAGS adds
  * node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); BENCH_PROFILE=1 is short for --cpu-prof;
  * BENCH_SERVER_MAIN runs another build of the server (an experimental copy of dist/src/main.js) for A/B runs.
- * Client processes: --workers (default 1 up to 5,000 clients, 2 above), forked from this file (--client-process).
+ * Client processes: --workers (default 1 up to 5,000 clients, 2 above), forked from this file (--client-process),
+ * with a 64 MB young generation (CLIENT_NODE_FLAGS): with node's default, a round's messages were promoted and the old
+ * generation's marking ran in the middle of a round, adding up to ~80 ms to the clients of one process (a delay of the
+ * load generator, not of the server). BENCH_CLIENT_NODE_FLAGS adds flags to them (a later flag wins).
  * The load generator shares the machine with the server: the bench prints how busy the machine was before and during
  * each phase, and how much of it was other work.
  * Each client process holds one file descriptor per socket and the server one per client: check `ulimit -n`.
@@ -82,6 +85,8 @@ const DB_NAME = 'makeplus_bench_fanout';
 /** The server's entry point; BENCH_SERVER_MAIN runs another build (e.g. an experimental copy) instead. */
 const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? join(__dirname, '..', 'src', 'main.js');
 const ROOM_CAPACITY = 1_000_000;
+/** Node flags of the client processes (see the header). */
+const CLIENT_NODE_FLAGS = ['--max-semi-space-size=64'];
 /** The title of a bench PATCH: round number and send time (ms, wall clock with sub-ms precision). */
 const TITLE = /^bench r(\d+) t([\d.]+)$/;
 
@@ -302,7 +307,15 @@ class Worker {
 
   constructor(count: number) {
     this.count = count;
-    this.child = fork(__filename, ['--client-process'], { serialization: 'advanced', stdio: 'inherit' });
+    this.child = fork(__filename, ['--client-process'], {
+      serialization: 'advanced',
+      stdio: 'inherit',
+      execArgv: [
+        ...process.execArgv,
+        ...CLIENT_NODE_FLAGS,
+        ...(process.env.BENCH_CLIENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+      ],
+    });
   }
 
   request<T extends FromWorker['t']>(
@@ -994,7 +1007,8 @@ async function main(): Promise<void> {
     summary.push(
       `machine            ${availableParallelism()} cores; busy before the bench ${idleLoad.toFixed(2)} cores; ` +
         `server ${SERVER_MAIN}`,
-      `clients            ${CLIENTS} ${CLIENT_ROLE} over ${WORKERS} client process(es) (+2 canaries); ulimit -n ${fdLimit}`,
+      `clients            ${CLIENTS} ${CLIENT_ROLE} over ${WORKERS} client process(es) (+2 canaries), node flags ` +
+        `${[...CLIENT_NODE_FLAGS, process.env.BENCH_CLIENT_NODE_FLAGS ?? ''].join(' ').trim()}; ulimit -n ${fdLimit}`,
       `connect            ${ok} ok / ${failed} failed in ${connectSeconds.toFixed(1)} s ` +
         `(${(ok / connectSeconds).toFixed(0)}/s, batches of ${BATCH}); handshake ${fmtStats(handshake)}` +
         `${failed ? `; errors ${JSON.stringify(errors)}` : ''}`,
