@@ -154,8 +154,9 @@ export class SessionsService {
           ]);
           if ((rooms[0]?.capacity ?? 0) < current.seatsTaken) throw capacityBelowSeats();
         }
-        // The changed columns only, in one UPDATE: \`save\` would read the row again first (live programme screens wait
-        // for this answer's broadcast). Nothing sent, nothing written, as with \`save\`.
+        // The fields sent, in one UPDATE: `save` read the row again first (live programme screens wait for this
+        // answer's broadcast). An empty body writes nothing; a field sent with its current value is written (and
+        // updated_at moves), where `save` skipped it.
         if (Object.keys(changes).length > 0)
           await manager.update(EventSession, { id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
       }),
