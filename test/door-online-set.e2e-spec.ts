@@ -156,25 +156,27 @@ describe('online door scans decided as a set: the same as one by one', () => {
   /** Everything a decision can change, the new log rows and attendances in the order of `answers`. */
   const state = async (answers: Answer[]) => {
     const ids = answers.map((a) => a.access_id).filter((id): id is string => typeof id === 'string');
-    const [roomRows, badges, logs, attendances] = await Promise.all([
-      db.query('SELECT id, current_participants FROM rooms WHERE id = ANY($1::uuid[]) ORDER BY id', [rooms]),
-      db.query(
-        `SELECT id, current_room_id, is_checked_in, checked_in_at, updated_at FROM participants
+    // One after another: one client runs one query at a time (pg@9 refuses a query queued on a busy client).
+    const roomRows = await db.query(
+      'SELECT id, current_participants FROM rooms WHERE id = ANY($1::uuid[]) ORDER BY id',
+      [rooms],
+    );
+    const badges = await db.query(
+      `SELECT id, current_room_id, is_checked_in, checked_in_at, updated_at FROM participants
           WHERE event_id IN (SELECT event FROM unnest($1::uuid[]) event) ORDER BY id`,
-        [[...new Set(items.map((i) => i.event))]],
-      ),
-      db.query(
-        `SELECT l.*, l.response - 'access_id' AS response FROM unnest($1::uuid[]) WITH ORDINALITY AS a(id, n)
+      [[...new Set(items.map((i) => i.event))]],
+    );
+    const logs = await db.query(
+      `SELECT l.*, l.response - 'access_id' AS response FROM unnest($1::uuid[]) WITH ORDINALITY AS a(id, n)
            JOIN room_access_logs l ON l.id = a.id ORDER BY a.n`,
-        [ids],
-      ),
-      db.query(
-        `SELECT event_id, participant_id, session_id, method, marked_by_id, attended_at FROM attendances
+      [ids],
+    );
+    const attendances = await db.query(
+      `SELECT event_id, participant_id, session_id, method, marked_by_id, attended_at FROM attendances
           WHERE event_id IN (SELECT event FROM unnest($1::uuid[]) event)
           ORDER BY participant_id, session_id NULLS FIRST`,
-        [[...new Set(items.map((i) => i.event))]],
-      ),
-    ]);
+      [[...new Set(items.map((i) => i.event))]],
+    );
     return {
       rooms: roomRows.rows,
       badges: badges.rows,
