@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { ThrottledWarning } from '../common/throttled-warning';
 import { Adapter, type BroadcastOptions, type Room } from 'socket.io-adapter';
 import type { Namespace, Socket } from 'socket.io';
 
@@ -73,8 +74,7 @@ export class FanoutAdapter extends InMemoryAdapter {
   private readonly deliveries: Delivery[] = [];
   private scheduled = false;
   private pending = 0;
-  private lastWarning = 0;
-  private readonly logger = new Logger('FanoutAdapter');
+  private readonly warnings = new ThrottledWarning(new Logger('FanoutAdapter'));
 
   /** Sends still owed: the sockets not yet reached by the queued broadcasts and disconnections. */
   get backlog(): number {
@@ -112,18 +112,13 @@ export class FanoutAdapter extends InMemoryAdapter {
     const ids = this.recipients(opts);
     this.deliveries.push({ ids, next: 0, rooms, deliver });
     this.pending += ids.length;
-    if (this.pending > FanoutAdapter.backlogWarning) this.warnBacklog();
+    if (this.pending > FanoutAdapter.backlogWarning) {
+      this.warnings.warn(
+        { backlog: this.pending, broadcasts: this.deliveries.length },
+        'Broadcasts are made faster than they are delivered: sends are queuing',
+      );
+    }
     if (this.deliveries.length === 1) this.deliverSlice();
-  }
-
-  private warnBacklog(): void {
-    const now = Date.now();
-    if (now - this.lastWarning < 10_000) return;
-    this.lastWarning = now;
-    this.logger.warn(
-      { backlog: this.pending, broadcasts: this.deliveries.length },
-      'Broadcasts are made faster than they are delivered: sends are queuing',
-    );
   }
 
   /** Delivers up to `sliceSize` sockets of the pending broadcasts, oldest first; the rest after the event loop turns. */

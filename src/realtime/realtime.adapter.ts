@@ -1,4 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { ThrottledWarning } from '../common/throttled-warning';
 import { Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -33,8 +34,8 @@ function caught(client: Redis, method: 'publish' | 'punsubscribe' | 'unsubscribe
  */
 export class RealtimeIoAdapter extends IoAdapter {
   private readonly log = new Logger('Realtime');
+  private readonly warnings = new ThrottledWarning(this.log);
   private redis: { pub: Redis; sub: Redis } | null = null;
-  private lastWarning = 0;
   private sweeper: SlowConsumerSweeper | null = null;
 
   constructor(
@@ -68,10 +69,7 @@ export class RealtimeIoAdapter extends IoAdapter {
 
   /** At most one warning per 10 s: an outage would otherwise log once per broadcast. */
   private warn(message: string, error: Error): void {
-    const now = Date.now();
-    if (now - this.lastWarning < 10_000) return;
-    this.lastWarning = now;
-    this.log.warn({ err: error.message }, message);
+    this.warnings.warn({ err: error.message }, message);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { ThrottledWarning } from '../common/throttled-warning';
 import type { Server, Socket } from 'socket.io';
 
 /** What the sweep reads of engine.io's connection: its packet queue and its websocket's unsent bytes. */
@@ -16,9 +17,14 @@ const MAX_QUEUED_PACKETS = 2_000;
  * kernel, and the packets engine.io queued meanwhile.
  */
 export function unsentOf(socket: Socket): { bytes: number; packets: number } {
-  const conn = socket.conn as unknown as EngineConnection;
-  const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
+  const { conn, ws } = connectionOf(socket);
   return { bytes: ws?.bufferedAmount ?? 0, packets: conn.writeBuffer?.length ?? 0 };
+}
+
+/** A socket's engine.io connection, and its websocket when that is the transport. */
+function connectionOf(socket: Socket) {
+  const conn = socket.conn as unknown as EngineConnection;
+  return { conn, ws: conn.transport?.name === 'websocket' ? conn.transport.socket : undefined };
 }
 
 /**
@@ -29,8 +35,7 @@ export function unsentOf(socket: Socket): { bytes: number; packets: number } {
  * disconnect`, stops the client's reconnection).
  */
 function dropConnection(socket: Socket): void {
-  const conn = socket.conn as unknown as EngineConnection;
-  const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
+  const { conn, ws } = connectionOf(socket);
   if (typeof ws?.terminate === 'function') ws.terminate();
   else conn.close(true);
 }
@@ -44,10 +49,9 @@ function dropConnection(socket: Socket): void {
  */
 export class SlowConsumerSweeper {
   private timer: NodeJS.Timeout | null = null;
-  private lastWarning = 0;
   /** Sockets disconnected since the server started. */
   disconnected = 0;
-  private readonly log = new Logger('Realtime');
+  private readonly warnings = new ThrottledWarning(new Logger('Realtime'));
 
   constructor(
     private readonly server: Server,
@@ -77,14 +81,10 @@ export class SlowConsumerSweeper {
     }
     if (count > 0) {
       this.disconnected += count;
-      const now = Date.now();
-      if (now - this.lastWarning >= 10_000) {
-        this.lastWarning = now;
-        this.log.warn(
-          { sockets: count, unsentBytes: worst, limitBytes: this.maxBytes },
-          'Disconnected sockets that do not keep up with their pushes',
-        );
-      }
+      this.warnings.warn(
+        { sockets: count, unsentBytes: worst, limitBytes: this.maxBytes },
+        'Disconnected sockets that do not keep up with their pushes',
+      );
     }
     return count;
   }

@@ -1,4 +1,5 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ThrottledWarning } from '../throttled-warning';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import type { AppConfig, RateLimitName } from '../../config/app-config';
@@ -19,13 +20,13 @@ export const REDIS_DOWN_RETRY_AFTER_SEC = 5;
  */
 export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('RateLimit');
+  private readonly warnings = new ThrottledWarning(this.log);
   private readonly redis: Redis | null;
   private readonly exactRedis: RedisWindows | null;
   private readonly local = new LocalWindows();
   readonly synced: SyncedWindows;
   private readonly prefix: string;
   private timer: NodeJS.Timeout | null = null;
-  private lastWarning = 0;
 
   constructor(private readonly config: AppConfig) {
     this.prefix = `${config.redisPrefix}:rl:`;
@@ -89,9 +90,9 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleInit, OnAppli
 
   /** At most one warning per 10 s: an outage would otherwise log once per request. */
   private warn(error: Error): void {
-    const now = Date.now();
-    if (now - this.lastWarning < 10_000) return;
-    this.lastWarning = now;
-    this.log.warn({ err: error.message }, 'Redis is away: fail-closed limits answer 503, the others count locally');
+    this.warnings.warn(
+      { err: error.message },
+      'Redis is away: fail-closed limits answer 503, the others count locally',
+    );
   }
 }
