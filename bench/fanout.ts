@@ -20,6 +20,8 @@
  *     `sessionUpdated` goes out every 2 s → scans/s, p50, p99, errors; per client occupancy and
  *     accessScanned messages per second; spread of each occupancy push (arrival − first arrival of that push, the
  *     message carries no timestamp) and its inter-arrival; sessionUpdated latency under scan load; server RSS and CPU.
+ * Before all that, in the broadcast modes, the machine's floor (bench/loopback-floor): plain TCP writes to N loopback
+ * sockets read by one process, no socket.io, no server, to read the broadcast latencies against.
  * Cleans up (clients, server, database) and prints a summary block. Prints figures; asserts nothing.
  *
  *   npx tsc -p tsconfig.json, then: node dist/bench/fanout.js [--clients N] [--rounds R] [--warmup K] [--interval MS]
@@ -52,6 +54,7 @@ import { qrText } from '../src/modules/participants/badge-codes';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
 import type { ClientToServerEvents, ServerToClientEvents } from '../src/realtime/realtime.events';
 import { admin, benchRateLimits, databaseUrl, freePort, serverNodeFlags } from './bench-support';
+import { describeFloor, measureLoopbackFloor } from './loopback-floor';
 
 type AppClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -929,6 +932,9 @@ async function main(): Promise<void> {
   if (Number.isFinite(soft) && soft < Math.max(perProcess, CLIENTS + 200)) {
     console.warn(`warning: ulimit -n ${soft} is below the ~${CLIENTS + 200} descriptors the server needs`);
   }
+  // What the machine itself allows, before anything else runs: the broadcast latencies are to be read beside it.
+  const floor = withBroadcast ? describeFloor(await measureLoopbackFloor(CLIENTS)) : null;
+  if (floor) console.log(`loopback floor: ${floor}`);
   await admin(async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${DB_NAME}`);
@@ -1041,6 +1047,7 @@ async function main(): Promise<void> {
           `processes ${b.window.otherCpuPct.map((c) => c.toFixed(0) + '%').join(' ')}` +
           `${Object.keys(b.disconnects).length ? `; disconnects ${JSON.stringify(b.disconnects)}` : ''}`,
         `  cpu              ${fmtCpu(b.window.cpu)}`,
+        `  machine floor    ${floor}`,
       );
     }
 
