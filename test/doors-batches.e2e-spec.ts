@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Pool, type PoolClient } from 'pg';
 import request from 'supertest';
 import { DoorService } from '../src/modules/access/door.service';
+import { expectError } from './helpers/assertions';
 import { bearer, createMember, createRoom, createWorld, type World } from './helpers/factories';
 import { startPair, type Instance } from './helpers/instance';
 import { countBy, fire } from './helpers/requests';
@@ -109,6 +110,35 @@ describe('door decisions in batches', () => {
     // A deadlock would not show as an error (the failed batch's scans are decided again, alone): it shows here.
     assert.equal(a.app.get(DoorService).failedBatches, 0, 'no batch failed on instance A');
     assert.doesNotMatch(b.output(), /A batch of door decisions failed/, 'no batch failed on instance B');
+  });
+
+  it('an answer waits for the WAL flush after its batch: when the flush fails, 500, and the committed scan comes back as a replay', async () => {
+    const room = await createRoom(a, w.event.id, { capacity: 10 });
+    const [m] = await people(1);
+    const scan = { qr_data: m?.qr, device_id: `flush-${randomUUID()}`, nonce: 'n1' };
+    const barrier = (a.app.get(DoorService) as unknown as { durable: { wait: () => Promise<void> } }).durable;
+    const wait = barrier.wait.bind(barrier);
+    barrier.wait = () => Promise.reject(new Error('disk gone'));
+    let failed: request.Response;
+    try {
+      failed = await a.http.post(`/api/rooms/${room}/verify_access/`).set(bearer(w.tokens.organisateur)).send(scan);
+    } finally {
+      barrier.wait = wait;
+    }
+    expectError(failed, 500, 'INTERNAL_ERROR');
+    // Committed before the flush: the same device and nonce get that decision back, not a new one.
+    const again = await a.http.post(`/api/rooms/${room}/verify_access/`).set(bearer(w.tokens.organisateur)).send(scan);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.status, 'granted');
+    const logs: { n: number }[] = await a.db.query(
+      'SELECT count(*)::int AS n FROM room_access_logs WHERE device_id = $1 AND nonce = $2',
+      [scan.device_id, scan.nonce],
+    );
+    assert.equal(logs[0]?.n, 1, 'decided once');
+    const rooms: { n: number }[] = await a.db.query('SELECT current_participants AS n FROM rooms WHERE id = $1', [
+      room,
+    ]);
+    assert.equal(rooms[0]?.n, 1);
   });
 
   describe('the lock order (why a batch takes every lock first)', () => {
