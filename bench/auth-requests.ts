@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/app-config';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { resolveDatabase } from '../src/database/database-url';
 import { runMigrations } from '../src/database/migrate';
 import { benchRateLimits } from './bench-support';
@@ -48,10 +48,7 @@ async function main(): Promise<void> {
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
   });
   const database = await resolveDatabase(config, pino({ level: 'warn' }));
-  const migrator = createDataSource(database.url, { poolSize: 1 });
-  await migrator.initialize();
-  await runMigrations(migrator);
-  await migrator.destroy();
+  await withDataSource(database.url, { poolSize: 1 }, runMigrations);
   const app = await createApp(config, database.url);
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
@@ -70,10 +67,9 @@ async function main(): Promise<void> {
       access: string;
     };
     // Staff may create events; the bench user becomes staff through the database, as an operator would.
-    const ds = createDataSource(database.url, { poolSize: 1 });
-    await ds.initialize();
-    await ds.query('UPDATE users SET is_staff = true WHERE email = $1', [email]);
-    await ds.destroy();
+    await withDataSource(database.url, { poolSize: 1 }, (ds) =>
+      ds.query('UPDATE users SET is_staff = true WHERE email = $1', [email]),
+    );
     const now = Date.now();
     const event = (await (
       await post(

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { qrText } from '../src/modules/participants/badge-codes';
 import {
@@ -64,9 +64,7 @@ interface Seeded {
 }
 
 async function seed(url: string): Promise<Seeded> {
-  const ds = createDataSource(url, { poolSize: 2 });
-  await ds.initialize();
-  try {
+  return withDataSource(url, { poolSize: 2 }, async (ds) => {
     await runMigrations(ds);
     const started = Date.now();
     const { eventId, organizerEmail, organizerId, participants } = await seedEventWithBadges(
@@ -93,9 +91,7 @@ async function seed(url: string): Promise<Seeded> {
     await ds.query('VACUUM ANALYZE');
     console.log(`seeded ${qrs.length} badges, 3 rooms in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { eventId, rooms, qrs, organizerEmail, organizerId };
-  } finally {
-    await ds.destroy();
-  }
+  });
 }
 
 interface Run {

@@ -15,7 +15,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { MAX_CONCURRENT_EXPORTS } from '../src/database/copy-csv';
 import { admin, databaseUrl, loginOrganizer, seedEventWithBadges, startBenchServer } from './bench-support';
@@ -93,9 +93,7 @@ const describe = (d: Download) =>
   `total ${(d.totalMs / 1000).toFixed(2)} s (${(d.bytes / MB / (d.totalMs / 1000)).toFixed(1)} MB/s)`;
 
 async function seed(url: string): Promise<{ eventId: string; organizerEmail: string }> {
-  const ds = createDataSource(url, { poolSize: 2 });
-  await ds.initialize();
-  try {
+  return withDataSource(url, { poolSize: 2 }, async (ds) => {
     await runMigrations(ds);
     const started = Date.now();
     const { eventId, organizerEmail } = await seedEventWithBadges(ds, 'Bench exports', PARTICIPANTS);
@@ -109,9 +107,7 @@ async function seed(url: string): Promise<{ eventId: string; organizerEmail: str
       `seeded ${PARTICIPANTS} participants with an attendance record each in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return { eventId, organizerEmail };
-  } finally {
-    await ds.destroy();
-  }
+  });
 }
 
 async function main(): Promise<void> {

@@ -48,7 +48,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { qrText } from '../src/modules/participants/badge-codes';
 import { BadgeIssuer } from '../src/modules/participants/badge-issuer';
@@ -525,9 +525,7 @@ function accessToken(userId: string, sessionId: string, eventId: string): string
 }
 
 async function seed(url: string, withBadges: boolean): Promise<Seeded> {
-  const ds = createDataSource(url, { poolSize: 2 });
-  await ds.initialize();
-  try {
+  return withDataSource(url, { poolSize: 2 }, async (ds) => {
     await runMigrations(ds);
     const started = Date.now();
     const [{ id: eventId }] = (await ds.query(
@@ -591,9 +589,7 @@ async function seed(url: string, withBadges: boolean): Promise<Seeded> {
         `${withBadges ? `, ${qrs.length} badges` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return { eventId, roomId, sessionId, organizerToken, clientTokens, canaryTokens, qrs };
-  } finally {
-    await ds.destroy();
-  }
+  });
 }
 
 /** The server's output goes to a file; lines are counted by level and message for the summary. */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { createApp } from './app.factory';
 import { loadConfigOrExit, type AppConfig } from './config/app-config';
-import { createDataSource } from './database/data-source';
+import { withDataSource } from './database/data-source';
 import { resolveDatabase } from './database/database-url';
 import { runMigrations } from './database/migrate';
 import { gracefulShutdown } from './modules/health/graceful-shutdown';
@@ -15,10 +15,11 @@ async function bootstrap(config: AppConfig): Promise<void> {
   }
   const database = await resolveDatabase(config, logger);
 
-  const migrator = createDataSource(database.url, { poolSize: 1, applicationName: 'makeplus-migrate' });
-  await migrator.initialize();
-  const applied = await runMigrations(migrator);
-  await migrator.destroy();
+  const applied = await withDataSource(
+    database.url,
+    { poolSize: 1, applicationName: 'makeplus-migrate' },
+    runMigrations,
+  );
   if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'Applied migrations');
 
   const app = await createApp(config, database.url);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { DOOR_DECIDE_BATCH_ONLINE_FIRST } from '../migrations/1796220000000-DoorDecideOnlineAsSet';
 import { DOOR_DECIDE_BATCH_REPLAY_BY_INDEX } from '../migrations/1796221000000-DoorReplayCheckByIndex';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { createRoom, createWorld } from './helpers/factories';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
@@ -25,13 +25,7 @@ describe('door batches look up replays through the index, whatever the log size 
 
   before(async () => {
     scratch = await createScratchDatabase('makeplus_replay_check');
-    const ds = createDataSource(scratch.url, { poolSize: 1 });
-    await ds.initialize();
-    try {
-      await runMigrations(ds);
-    } finally {
-      await ds.destroy();
-    }
+    await withDataSource(scratch.url, { poolSize: 1 }, runMigrations);
     t = await bootTestApp({}, scratch.url);
     const w = await createWorld(t);
     const room = await createRoom(t, w.event.id, { capacity: 1000 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { revertLastMigration, runMigrations } from '../src/database/migrate';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
 import { bootTestApp, type TestApp } from './helpers/test-app';
@@ -28,14 +28,10 @@ describe('health: a migration known to the code and not applied', () => {
   let t: TestApp | undefined;
   before(async () => {
     scratch = await createScratchDatabase('makeplus_pending');
-    const ds = createDataSource(scratch.url, { poolSize: 1 });
-    await ds.initialize();
-    try {
+    await withDataSource(scratch.url, { poolSize: 1 }, async (ds) => {
       await runMigrations(ds);
       await revertLastMigration(ds);
-    } finally {
-      await ds.destroy();
-    }
+    });
   });
   after(async () => {
     await t?.close();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { createDataSource } from '../src/database/data-source';
+import { withDataSource } from '../src/database/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { runMigrations } from '../src/database/migrate';
 
@@ -118,10 +118,7 @@ async function main(): Promise<number> {
     throw error;
   });
   try {
-    const ds = createDataSource(db.url, { poolSize: 1 });
-    await ds.initialize();
-    await runMigrations(ds);
-    await ds.destroy();
+    await withDataSource(db.url, { poolSize: 1 }, runMigrations);
     const code = await new Promise<number>((resolve) => {
       const child = spawn(
         process.execPath,

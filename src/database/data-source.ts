@@ -42,3 +42,18 @@ export function dataSourceOptions(url: string, extra: PoolOptions = {}): DataSou
 export function createDataSource(url: string, extra?: PoolOptions): DataSource {
   return new DataSource(dataSourceOptions(url, extra));
 }
+
+/** Opens a data source on `url` for `work` and closes it afterwards, also when `work` fails. */
+export async function withDataSource<T>(
+  url: string,
+  extra: PoolOptions,
+  work: (dataSource: DataSource) => Promise<T>,
+): Promise<T> {
+  const dataSource = createDataSource(url, extra);
+  await dataSource.initialize();
+  try {
+    return await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfigOrExit, type AppConfig } from '../config/app-config';
-import { createDataSource } from '../database/data-source';
+import { withDataSource } from '../database/data-source';
 import { resolveDatabase } from '../database/database-url';
 import { runMigrations } from '../database/migrate';
 import { loadQrKey } from '../modules/participants/qr-key';
@@ -57,18 +57,14 @@ async function run(config: AppConfig): Promise<void> {
     throw error ?? new Error('The database did not start (run with LOG_LEVEL=debug to see its log)');
   });
   try {
-    const dataSource = createDataSource(database.url, { poolSize: 2, applicationName: 'makeplus-seed' });
-    await dataSource.initialize();
-    try {
+    await withDataSource(database.url, { poolSize: 2, applicationName: 'makeplus-seed' }, async (dataSource) => {
       const applied = await runMigrations(dataSource);
       if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'Applied migrations');
       const qrKey = loadQrKey(config, (m) => logger.warn(m));
       const result = await seedDemo(dataSource, { qrKey });
       const where = database.embedded ? `embedded PostgreSQL in ${config.embeddedDbDir}` : 'DATABASE_URL';
       await new Promise<void>((done) => process.stdout.write(report(result, where), () => done()));
-    } finally {
-      await dataSource.destroy();
-    }
+    });
   } finally {
     await database.embedded?.stop();
   }

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createDataSource } from '../../src/database/data-source';
+import { withDataSource } from '../../src/database/data-source';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
 
@@ -34,13 +34,7 @@ export class OwnPostgres {
     const url = new URL(embedded.url);
     const pg = new OwnPostgres(dir, pgCtl, embedded.url, Number(url.port));
     await pg.start();
-    const ds = createDataSource(pg.url, { poolSize: 1 });
-    await ds.initialize();
-    try {
-      await runMigrations(ds);
-    } finally {
-      await ds.destroy();
-    }
+    await withDataSource(pg.url, { poolSize: 1 }, runMigrations);
     return pg;
   }
 
