@@ -156,6 +156,7 @@ describe('online door scans decided as a set: the same as one by one', () => {
   /** Everything a decision can change, the new log rows and attendances in the order of `answers`. */
   const state = async (answers: Answer[]) => {
     const ids = answers.map((a) => a.access_id).filter((id): id is string => typeof id === 'string');
+    const events = [...new Set(items.map((i) => i.event))];
     // One after another: one client runs one query at a time (pg@9 refuses a query queued on a busy client).
     const roomRows = await db.query(
       'SELECT id, current_participants FROM rooms WHERE id = ANY($1::uuid[]) ORDER BY id',
@@ -164,7 +165,7 @@ describe('online door scans decided as a set: the same as one by one', () => {
     const badges = await db.query(
       `SELECT id, current_room_id, is_checked_in, checked_in_at, updated_at FROM participants
           WHERE event_id IN (SELECT event FROM unnest($1::uuid[]) event) ORDER BY id`,
-      [[...new Set(items.map((i) => i.event))]],
+      [events],
     );
     const logs = await db.query(
       `SELECT l.*, l.response - 'access_id' AS response FROM unnest($1::uuid[]) WITH ORDINALITY AS a(id, n)
@@ -175,7 +176,7 @@ describe('online door scans decided as a set: the same as one by one', () => {
       `SELECT event_id, participant_id, session_id, method, marked_by_id, attended_at FROM attendances
           WHERE event_id IN (SELECT event FROM unnest($1::uuid[]) event)
           ORDER BY participant_id, session_id NULLS FIRST`,
-      [[...new Set(items.map((i) => i.event))]],
+      [events],
     );
     return {
       rooms: roomRows.rows,

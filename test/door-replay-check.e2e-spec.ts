@@ -21,7 +21,7 @@ describe('door batches look up replays through the index, whatever the log size 
   let scratch: ScratchDatabase;
   let t: TestApp;
   let db: Client;
-  let items: string;
+  let items: { nonce: string }[];
 
   before(async () => {
     scratch = await createScratchDatabase('makeplus_replay_check');
@@ -32,20 +32,18 @@ describe('door batches look up replays through the index, whatever the log size 
     db = new Client({ connectionString: scratch.url });
     await db.connect();
     let nonce = 0;
-    items = JSON.stringify(
-      Array.from({ length: 20 }, () => ({
-        event: w.event.id,
-        room,
-        qr_hash: 'no-such-badge',
-        direction: 'in',
-        scanner: w.users.organisateur.id,
-        scanner_role: 'organisateur',
-        device: 'replay-check-device',
-        nonce: `n${(nonce += 1)}`,
-        device_time: null,
-        source: 'online',
-      })),
-    );
+    items = Array.from({ length: 20 }, () => ({
+      event: w.event.id,
+      room,
+      qr_hash: 'no-such-badge',
+      direction: 'in',
+      scanner: w.users.organisateur.id,
+      scanner_role: 'organisateur',
+      device: 'replay-check-device',
+      nonce: `n${(nonce += 1)}`,
+      device_time: null,
+      source: 'online',
+    }));
   });
   after(async () => {
     await db?.end();
@@ -59,7 +57,7 @@ describe('door batches look up replays through the index, whatever the log size 
     try {
       await db.query(functionText);
       const batch = async (round: number) => {
-        const fresh = (JSON.parse(items) as { nonce: string }[]).map((i) => ({ ...i, nonce: `${round}-${i.nonce}` }));
+        const fresh = items.map((i) => ({ ...i, nonce: `${round}-${i.nonce}` }));
         await db.query(`SELECT door_decide_batch($1::jsonb, '0 seconds', '120 seconds')`, [JSON.stringify(fresh)]);
       };
       // Past the first five executions, after which PL/pgSQL may keep a generic plan.

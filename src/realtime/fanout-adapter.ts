@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { ThrottledWarning } from '../common/throttled-warning';
 import { Adapter, type BroadcastOptions, type Room } from 'socket.io-adapter';
 import type { Namespace, Socket } from 'socket.io';
+import { ThrottledWarning } from '../common/throttled-warning';
 
 /** What a broadcast touches of socket.io's and engine.io's objects (their own pre-encoded websocket path). */
 interface EngineConnection {

@@ -1,6 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { ThrottledWarning } from '../common/throttled-warning';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
@@ -8,6 +6,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { closeRedis } from '../common/redis';
+import { ThrottledWarning } from '../common/throttled-warning';
 import type { AppConfig } from '../config/app-config';
 import { FanoutAdapter } from './fanout-adapter';
 import { SlowConsumerSweeper } from './slow-consumers';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { ThrottledWarning } from '../common/throttled-warning';
 import type { Server, Socket } from 'socket.io';
+import { ThrottledWarning } from '../common/throttled-warning';
 
 /** What the sweep reads of engine.io's connection: its packet queue and its websocket's unsent bytes. */
 interface EngineConnection {

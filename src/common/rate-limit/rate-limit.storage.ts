@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ThrottledWarning } from '../throttled-warning';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
+import { ThrottledWarning } from '../throttled-warning';
 import type { AppConfig, RateLimitName } from '../../config/app-config';
 import { AppException, ErrorCode } from '../errors/app.exception';
 import { RATE_LIMIT_POLICIES, type RateLimitPolicy } from './rate-limit.policies';
