@@ -18,11 +18,17 @@ const MAX_ENTRIES = 100_000;
  * changes and event deletion evict at once, on this instance directly and on the others through Redis when
  * `REDIS_URL` is set; the TTL (`AUTH_CACHE_TTL_MS`) bounds staleness should a message be lost. A read that raced
  * with an eviction is not stored (generation check), so a stale row cannot come back after its eviction.
+ *
+ * Requests that miss the same session while its read is running share that read (when no eviction happened since it
+ * started): at expiry, a door app's 50 requests in flight make one query, not 50 that queue ahead of the door
+ * decisions for the pool's connections.
  */
 @Injectable()
 export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('AuthCache');
   private readonly entries = new Map<string, { state: SessionState; until: number }>();
+  /** Reads running now, each with the generation it started in (shared only within that generation). */
+  private readonly loading = new Map<string, { generation: number; state: Promise<SessionState | null> }>();
   private generation = 0;
   private redis: { pub: Redis; sub: Redis; channel: string } | null = null;
   private readonly unsubscribe: (() => void)[] = [];
@@ -80,13 +86,29 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
     if (!this.enabled) return load();
     const hit = this.entries.get(sid);
     if (hit && hit.until > Date.now()) return hit.state;
+    const running = this.loading.get(sid);
+    if (running && running.generation === this.generation) return running.state;
     const generation = this.generation;
-    const state = await load();
-    if (state && generation === this.generation) {
-      if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(sid, { state, until: Date.now() + this.config.authCacheTtlMs });
-    }
+    const state = this.load(sid, generation, load);
+    this.loading.set(sid, { generation, state });
     return state;
+  }
+
+  private async load(
+    sid: string,
+    generation: number,
+    load: () => Promise<SessionState | null>,
+  ): Promise<SessionState | null> {
+    try {
+      const state = await load();
+      if (state && generation === this.generation) {
+        if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+        this.entries.set(sid, { state, until: Date.now() + this.config.authCacheTtlMs });
+      }
+      return state;
+    } finally {
+      if (this.loading.get(sid)?.generation === generation) this.loading.delete(sid);
+    }
   }
 
   /** Forgets everything on this instance (after a change made directly in the database, e.g. by tests). */
