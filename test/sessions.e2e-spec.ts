@@ -970,5 +970,38 @@ describe('sessions', () => {
       assert.deepEqual(tally(responses), { 200: M });
       assert.equal(await countRows(t, 'sessions', "event_id = $1 AND status = 'live'", [w.event.id]), M);
     });
+
+    it('parallel PATCHes of different fields (texts alone, which write at once, and times) keep every change', async () => {
+      const w = await createWorld(t);
+      const s = await createSession(w, validBody(await createRoom(w.event.id)));
+      const changes: Body[] = [
+        { title: 'Parallel title' },
+        { speaker_name: 'Parallel speaker' },
+        { description: 'Parallel description' },
+        { theme: 'parallel' },
+        { start_time: at('08:00') },
+        { end_time: at('11:00') },
+      ];
+      for (let round = 0; round < 3; round++) {
+        const responses = await Promise.all(
+          changes.map((body) =>
+            fire(
+              t.http
+                .patch(`/api/sessions/${String(s.id)}/`)
+                .set(bearer(w.tokens.organisateur))
+                .send(body),
+            ),
+          ),
+        );
+        assert.deepEqual(tally(responses), { 200: changes.length });
+      }
+      // A read-merge-write of the whole row, unlocked, would put back another request's old values.
+      const after = await t.http
+        .get(`/api/sessions/${String(s.id)}/`)
+        .set(bearer(w.tokens.organisateur))
+        .expect(200);
+      for (const body of changes)
+        for (const [field, value] of Object.entries(body)) assert.equal(after.body[field], value);
+    });
   });
 });

@@ -12,6 +12,20 @@ export interface SessionShape {
 }
 
 /**
+ * The fields whose change a rule, a constraint or the seats check must see with the rest of the row (`SessionShape`,
+ * the room and its times for the overlap constraint). An update that touches none of them needs no read first.
+ */
+export const FIELDS_WITH_RULES: ReadonlySet<string> = new Set<keyof SessionShape | 'roomId'>([
+  'startTime',
+  'endTime',
+  'sessionType',
+  'isPaid',
+  'price',
+  'capacity',
+  'roomId',
+]);
+
+/**
  * Rules spanning fields, which a single-field validator cannot see: end after start; only ateliers are paid or have
  * their own seats; a paid atelier has a price, a free session none. Empty when the shape is valid.
  */

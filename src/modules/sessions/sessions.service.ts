@@ -21,7 +21,7 @@ import {
   type UpdateSessionDto,
 } from './dto/session.dto';
 import { EventSession } from './entities/event-session.entity';
-import { sessionRuleErrors, type SessionShape } from './session-rules';
+import { FIELDS_WITH_RULES, sessionRuleErrors, type SessionShape } from './session-rules';
 import { SESSION_TRANSITIONS, type SessionAction } from './session-status';
 import { SessionErrors } from './sessions.errors';
 
@@ -136,6 +136,14 @@ export class SessionsService {
     const changes = Object.fromEntries(
       Object.entries(patch).filter(([, v]) => v !== undefined),
     ) as Partial<EventSession>;
+    const fields = Object.keys(changes);
+    if (fields.length > 0 && !fields.some((f) => FIELDS_WITH_RULES.has(f))) {
+      // Texts, links, metadata: no rule reads them, so one UPDATE (one round trip, no lock held across several) is the
+      // whole change. A title fix reaches live programme screens that much sooner.
+      const result = await this.sessions.update({ id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
+      if (!result.affected) throw notFound('Session');
+      return this.changed(eventId, id, 'updated');
+    }
     await mapConstraints(() =>
       this.dataSource.transaction(async (manager) => {
         // The row lock keeps two concurrent PATCHes from each passing the rules against the other's old values.
