@@ -69,6 +69,18 @@ describe('SessionStateCache', () => {
     assert.equal(l.pending.length, 2, 'the next request reads again');
     l.pending[1]?.resolve(state('controlleur_des_badges'));
     assert.equal((await next)?.role, 'controlleur_des_badges');
+    // Even a loader that throws before it returns a promise leaves no stuck read behind.
+    await assert.rejects(
+      c.get('s2', () => {
+        throw new Error('no connection');
+      }),
+      /no connection/,
+    );
+    await new Promise((r) => setImmediate(r));
+    const again = c.get('s2', l.load);
+    assert.equal(l.pending.length, 3);
+    l.pending[2]?.resolve(state('participant'));
+    assert.equal((await again)?.role, 'participant');
   });
 
   it('with the cache off, every request reads', async () => {

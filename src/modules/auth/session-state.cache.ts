@@ -88,27 +88,28 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
     if (hit && hit.until > Date.now()) return hit.state;
     const running = this.loading.get(sid);
     if (running && running.generation === this.generation) return running.state;
-    const generation = this.generation;
-    const state = this.load(sid, generation, load);
-    this.loading.set(sid, { generation, state });
-    return state;
+    const read = { generation: this.generation, state: this.read(sid, this.generation, load) };
+    this.loading.set(sid, read);
+    void read.state
+      .catch(() => null)
+      .then(() => {
+        if (this.loading.get(sid) === read) this.loading.delete(sid);
+      });
+    return read.state;
   }
 
-  private async load(
+  /** Reads the state and stores it unless an eviction happened since `generation`. */
+  private async read(
     sid: string,
     generation: number,
     load: () => Promise<SessionState | null>,
   ): Promise<SessionState | null> {
-    try {
-      const state = await load();
-      if (state && generation === this.generation) {
-        if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
-        this.entries.set(sid, { state, until: Date.now() + this.config.authCacheTtlMs });
-      }
-      return state;
-    } finally {
-      if (this.loading.get(sid)?.generation === generation) this.loading.delete(sid);
+    const state = await load();
+    if (state && generation === this.generation) {
+      if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(sid, { state, until: Date.now() + this.config.authCacheTtlMs });
     }
+    return state;
   }
 
   /** Forgets everything on this instance (after a change made directly in the database, e.g. by tests). */
