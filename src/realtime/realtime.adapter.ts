@@ -8,6 +8,7 @@ import type { Server, ServerOptions, Socket } from 'socket.io';
 import { closeRedis } from '../common/redis';
 import { ThrottledWarning } from '../common/throttled-warning';
 import type { AppConfig } from '../config/app-config';
+import { batchPublishes } from './batched-publish';
 import { FanoutAdapter } from './fanout-adapter';
 import { SlowConsumerSweeper } from './slow-consumers';
 
@@ -15,7 +16,7 @@ import { SlowConsumerSweeper } from './slow-consumers';
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
 
 /** Replaces `client[method]` with one whose failure is told to `onError` and answers 0 instead of rejecting. */
-function caught(client: Redis, method: 'publish' | 'punsubscribe' | 'unsubscribe', onError: (e: Error) => void): void {
+function caught(client: Redis, method: 'punsubscribe' | 'unsubscribe', onError: (e: Error) => void): void {
   const original = (client[method] as (...args: unknown[]) => Promise<unknown>).bind(client);
   Object.assign(client, {
     [method]: (...args: unknown[]) =>
@@ -55,8 +56,9 @@ export class RealtimeIoAdapter extends IoAdapter {
       client.on('error', (error: Error) => this.warn('Redis connection problem', error));
     }
     await Promise.all([pub.connect(), sub.connect()]);
-    // The adapter does not handle a failed publish: unhandled, the rejection would stop the process.
-    caught(pub, 'publish', (error) =>
+    // Publishes go in one pipeline per turn of the event loop, and never reject: the adapter does not handle a failed
+    // publish, and unhandled, the rejection would stop the process.
+    batchPublishes(pub, (error) =>
       this.warn('Redis is away: this broadcast reached the sockets of this instance only', error),
     );
     // Nor the unsubscriptions it sends when it closes: at shutdown while Redis is away they fail with "Connection is
