@@ -148,7 +148,8 @@ async function load(
   const after = opts.pid ? cpuSeconds(opts.pid) : null;
   const clientUsed = process.cpuUsage(client);
   const perScan = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests.total);
-  const seconds = (lastAnswer - started) / 1000;
+  // Until the last answer; autocannon's own duration when nothing answered (every request failed).
+  const seconds = lastAnswer > started ? (lastAnswer - started) / 1000 : result.duration;
   return {
     cpu:
       before && after
