@@ -9,7 +9,9 @@
  *      `door_decide_batch` of 16 scans from 2 clients (what the app sends under load) → scans/s, and the ratios
  *      app / pgbench;
  * and checks after each run that every room's occupancy equals the people inside it (and within capacity) and that
- * the check-ins equal the badges ever granted. Prints figures; asserts nothing (timing is noisy on a shared machine).
+ * the check-ins equal the badges ever granted. Each run also prints its slowest 250 ms windows (their own p99) and
+ * how many windows are above the run's p99: a tail made of a few stalls (a periodic one: every 2 s was the session
+ * cache's expiry) shows as a handful of windows far above the rest. Prints figures; asserts nothing (timing is noisy on a shared machine).
  *
  *   npm test (compiles it), then: node dist/bench/doors.js [--participants N] [--duration S] [--connections C]
  *   [--burst B] [--pgbench-batch N] [--rate R] [--quick] [--keep]. --rate holds the sustained run at R scans/s in all
@@ -103,6 +105,8 @@ interface Run {
   seconds: number;
   total: number;
   reasons: Record<string, number>;
+  /** The run's slowest 250 ms windows, by their own p99: where a tail comes from (steady, or stalls). */
+  windows: { slowest: { at: number; p99: number; scans: number }[]; overRunP99: number; count: number };
   /** CPU milliseconds per scan: the server, PostgreSQL, the load generator (null where /proc is not there). */
   cpu: { server: number; database: number; client: number } | null;
 }
@@ -119,31 +123,43 @@ async function load(
   // autocannon ends a run on its next one-second tick: its duration rounds a burst up to whole seconds.
   const started = performance.now();
   let lastAnswer = started;
-  const result = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
-    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration }),
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    requests: [
+  const latencies = new Map<number, number[]>(); // by 250 ms window since the start
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
       {
-        method: 'POST',
-        setupRequest: (req) => {
-          const room = s.rooms[Math.floor(Math.random() * s.rooms.length)] as string;
-          const qr = s.qrs[Math.floor(Math.random() * s.qrs.length)] as string;
-          return {
-            ...req,
-            path: `/api/rooms/${room}/verify_access/`,
-            body: JSON.stringify({ qr_data: qr, direction: Math.random() < 0.85 ? 'in' : 'out' }),
-          };
-        },
-        onResponse: (_status, body) => {
-          lastAnswer = performance.now();
-          const code = /"reason_code":"(\w+)"/.exec(body)?.[1] ?? 'none';
-          reasons[code] = (reasons[code] ?? 0) + 1;
-        },
+        url: base,
+        connections: CONNECTIONS,
+        ...(opts.rate ? { overallRate: opts.rate } : {}),
+        ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration }),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req) => {
+              const room = s.rooms[Math.floor(Math.random() * s.rooms.length)] as string;
+              const qr = s.qrs[Math.floor(Math.random() * s.qrs.length)] as string;
+              return {
+                ...req,
+                path: `/api/rooms/${room}/verify_access/`,
+                body: JSON.stringify({ qr_data: qr, direction: Math.random() < 0.85 ? 'in' : 'out' }),
+              };
+            },
+            onResponse: (_status, body) => {
+              lastAnswer = performance.now();
+              const code = /"reason_code":"(\w+)"/.exec(body)?.[1] ?? 'none';
+              reasons[code] = (reasons[code] ?? 0) + 1;
+            },
+          },
+        ],
       },
-    ],
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => {
+      const at = Math.floor((performance.now() - started) / 250);
+      const list = latencies.get(at);
+      if (list) list.push(ms);
+      else latencies.set(at, [ms]);
+    });
   });
   const after = opts.pid ? cpuSeconds(opts.pid) : null;
   const clientUsed = process.cpuUsage(client);
@@ -167,6 +183,19 @@ async function load(
     seconds,
     total: result.requests.total,
     reasons,
+    windows: slowestWindows(latencies, result.latency.p99),
+  };
+}
+
+function slowestWindows(latencies: Map<number, number[]>, runP99: number): Run['windows'] {
+  const windows = [...latencies].map(([at, list]) => {
+    list.sort((a, b) => a - b);
+    return { at: at / 4, p99: list[Math.floor(list.length * 0.99)] ?? 0, scans: list.length };
+  });
+  return {
+    slowest: [...windows].sort((a, b) => b.p99 - a.p99).slice(0, 3),
+    overRunP99: windows.filter((w) => w.p99 > runP99).length,
+    count: windows.length,
   };
 }
 
@@ -301,7 +330,9 @@ const fmt = (r: Run) =>
   (r.cpu
     ? `\n  CPU per scan: server ${r.cpu.server.toFixed(3)} ms, PostgreSQL ${r.cpu.database.toFixed(3)} ms, ` +
       `load generator ${r.cpu.client.toFixed(3)} ms`
-    : '');
+    : '') +
+  `\n  250 ms windows: ${r.windows.overRunP99} of ${r.windows.count} above the run's p99; slowest ` +
+  r.windows.slowest.map((w) => `at ${w.at.toFixed(2)} s p99 ${Math.round(w.p99)} ms (${w.scans} scans)`).join(', ');
 
 async function main(): Promise<void> {
   await admin(async (c) => {
