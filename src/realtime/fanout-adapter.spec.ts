@@ -162,6 +162,21 @@ describe('FanoutAdapter', () => {
       }
     });
 
+    it('a broadcast to rooms where nobody is is not encoded; one with recipients is (negative control)', async () => {
+      const adapter = server.of('/').adapter as unknown as { _encode: (...args: unknown[]) => unknown };
+      const encode = mock.method(adapter, '_encode');
+      try {
+        server.to('nobody-here').emit('unheard' as never);
+        server.to(['nobody-here', 'nor-here']).emit('unheard' as never);
+        assert.equal(encode.mock.callCount(), 0);
+        server.to('even').emit('heard' as never);
+        assert.equal(encode.mock.callCount(), 1);
+      } finally {
+        encode.mock.restore();
+      }
+      while (pending() > 0) await new Promise((r) => setImmediate(r));
+    });
+
     // Last: it disconnects every client.
     it('a disconnection waits for the broadcasts sent before it: every socket gets the message, then is closed', async () => {
       const got = new Set<string>();

@@ -82,6 +82,9 @@ export class FanoutAdapter extends InMemoryAdapter {
   }
 
   broadcast(packet: { nsp?: string; data?: unknown }, opts: BroadcastOptions): void {
+    // Nobody in the rooms on this instance (a door's accessScanned with no staff connected): nothing to encode.
+    const ids = this.recipients(opts);
+    if (ids.length === 0) return;
     const flags = opts.flags ?? {};
     const packetOpts: PacketOptions = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
@@ -95,7 +98,7 @@ export class FanoutAdapter extends InMemoryAdapter {
       socket.notifyOutgoingListeners(packet);
       socket.client.writeToEngine(encoded, packetOpts);
     };
-    this.enqueue(opts, deliver);
+    this.enqueue(opts, deliver, ids);
   }
 
   /**
@@ -107,9 +110,8 @@ export class FanoutAdapter extends InMemoryAdapter {
   }
 
   /** Queues `deliver` for the recipients of `opts` as they are now; the first slice goes at once if nothing waits. */
-  private enqueue(opts: BroadcastOptions, deliver: (socket: Socket) => void): void {
+  private enqueue(opts: BroadcastOptions, deliver: (socket: Socket) => void, ids = this.recipients(opts)): void {
     const rooms = opts.rooms.size > 0 ? new Set(opts.rooms) : null;
-    const ids = this.recipients(opts);
     this.deliveries.push({ ids, next: 0, rooms, deliver });
     this.pending += ids.length;
     if (this.pending > FanoutAdapter.backlogWarning) {
