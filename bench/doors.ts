@@ -11,7 +11,8 @@
  * and checks after each run that every room's occupancy equals the people inside it (and within capacity) and that
  * the check-ins equal the badges ever granted. Each run also prints its slowest 250 ms windows (their own p99) and
  * how many windows are above the run's p99: a tail made of a few stalls (a periodic one: every 2 s was the session
- * cache's expiry) shows as a handful of windows far above the rest. Prints figures; asserts nothing (timing is noisy on a shared machine).
+ * cache's expiry) shows as a handful of windows far above the rest. Prints figures; asserts nothing (timing is noisy
+ * on a shared machine).
  *
  *   npm test (compiles it), then: node dist/bench/doors.js [--participants N] [--duration S] [--connections C]
  *   [--burst B] [--pgbench-batch N] [--rate R] [--quick] [--keep]. --rate holds the sustained run at R scans/s in all
