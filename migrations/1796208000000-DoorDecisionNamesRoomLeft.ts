@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { replaceOnce } from '../src/database/sql-text';
 import { DOOR_DECIDE } from './1796189782943-DoorsAccessLogAndAttendance';
 
 const RETURN_LINE = `RETURN v_resp || jsonb_build_object('_replayed', false, '_conflict', v_conflict);`;
@@ -9,11 +10,12 @@ const RETURN_LINE = `RETURN v_resp || jsonb_build_object('_replayed', false, '_c
  * changes; the rest is the function of DoorsAccessLogAndAttendance, kept there verbatim.
  */
 function withPreviousRoom(): string {
-  if (DOOR_DECIDE.split(RETURN_LINE).length !== 2) throw new Error('door_decide: the line to change is not unique');
-  return DOOR_DECIDE.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION').replace(
+  return replaceOnce(
+    DOOR_DECIDE.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'),
     RETURN_LINE,
     `RETURN v_resp || jsonb_build_object('_replayed', false, '_conflict', v_conflict,
                                      '_prev_room', CASE WHEN v_move THEN v_prev END);`,
+    'door_decide: the line to change',
   );
 }
 

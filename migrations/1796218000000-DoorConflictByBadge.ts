@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { replaceOnce } from '../src/database/sql-text';
 import { DOOR_DECIDE_NAMES_ROOM_LEFT } from './1796208000000-DoorDecisionNamesRoomLeft';
 
 const CONFLICT_QUERY = `      SELECT l.id INTO v_other FROM room_access_logs l
@@ -33,9 +34,7 @@ const BY_BADGE = `      -- The badge's own scans first (a badge has few), so tha
  * instead of a fraction of one. Same rows, same answer; the rest of the function is unchanged.
  */
 function byBadge(): string {
-  const current = DOOR_DECIDE_NAMES_ROOM_LEFT;
-  if (current.split(CONFLICT_QUERY).length !== 2) throw new Error('door_decide: the conflict query is not found once');
-  return current.replace(CONFLICT_QUERY, BY_BADGE);
+  return replaceOnce(DOOR_DECIDE_NAMES_ROOM_LEFT, CONFLICT_QUERY, BY_BADGE, 'door_decide: the conflict query');
 }
 
 /** The function this migration creates (a constant: TypeORM takes every exported function for a migration). */

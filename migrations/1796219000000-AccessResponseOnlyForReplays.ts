@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { replaceOnce } from '../src/database/sql-text';
 import { DOOR_DECIDE_CONFLICT_BY_BADGE } from './1796218000000-DoorConflictByBadge';
 
 const STORED = `          p_local, p_qr_hash, v_resp);`;
@@ -9,12 +10,11 @@ const STORED = `          p_local, p_qr_hash, v_resp);`;
  * was about two thirds of its row (some 580 of 850 bytes): the access log is the largest table of an event.
  */
 function withResponseForReplaysOnly(): string {
-  if (DOOR_DECIDE_CONFLICT_BY_BADGE.split(STORED).length !== 2) {
-    throw new Error('door_decide: the stored response is not found once');
-  }
-  return DOOR_DECIDE_CONFLICT_BY_BADGE.replace(
+  return replaceOnce(
+    DOOR_DECIDE_CONFLICT_BY_BADGE,
     STORED,
     `          p_local, p_qr_hash, CASE WHEN p_device IS NOT NULL AND p_nonce IS NOT NULL THEN v_resp END);`,
+    'door_decide: the stored response',
   );
 }
 

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { replaceOnce } from '../src/database/sql-text';
 import { DOOR_DECIDE_BATCH } from './1796217000000-DoorDecideBatch';
 import { DOOR_DECIDE_RESPONSE_FOR_REPLAYS } from './1796219000000-AccessResponseOnlyForReplays';
 
@@ -36,8 +37,8 @@ const ONLINE_FIRST = `  IF NOT EXISTS (
 const LOOP = '  FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP';
 
 function withOnlineFirst(): string {
-  if (DOOR_DECIDE_BATCH.split(LOOP).length !== 2) throw new Error('door_decide_batch: the loop is not found once');
-  return DOOR_DECIDE_BATCH.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION').replace(LOOP, ONLINE_FIRST + LOOP);
+  const batch = DOOR_DECIDE_BATCH.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+  return replaceOnce(batch, LOOP, ONLINE_FIRST + LOOP, 'door_decide_batch: the loop');
 }
 
 /** The functions this migration creates (constants: TypeORM takes every exported function for a migration). */

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { replaceOnce } from '../src/database/sql-text';
 import { DOOR_DECIDE_BATCH_ONLINE_FIRST } from './1796220000000-DoorDecideOnlineAsSet';
 
 const JOINED = `       SELECT 1 FROM i JOIN room_access_logs l
@@ -19,10 +20,7 @@ const PER_SCAN = `       SELECT 1 FROM i
  * without a device and nonce cannot be replays and are not looked up.
  */
 function withReplayCheckPerScan(): string {
-  if (DOOR_DECIDE_BATCH_ONLINE_FIRST.split(JOINED).length !== 2) {
-    throw new Error('door_decide_batch: the replay join is not found once');
-  }
-  return DOOR_DECIDE_BATCH_ONLINE_FIRST.replace(JOINED, PER_SCAN);
+  return replaceOnce(DOOR_DECIDE_BATCH_ONLINE_FIRST, JOINED, PER_SCAN, 'door_decide_batch: the replay join');
 }
 
 /** The function this migration creates (a constant: TypeORM takes every exported function for a migration). */
