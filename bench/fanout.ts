@@ -12,7 +12,9 @@
  *     of the N received it; server RSS (VmRSS of the server's pid) before and after connecting and peak in the rounds.
  *     Two canary sockets in this process, one connected before all clients and one after, show when the server
  *     reached the first and the last socket of the room (socket.io sends to a room's sockets in join order), apart
- *     from the queueing in the loaded client processes.
+ *     from the queueing in the loaded client processes. Each round also reads the CPU time (schedstat, all threads)
+ *     of the server, the client processes and this process from the PATCH's send to the last reply: that work divided
+ *     by the machine's cores is a floor under a round's duration here (PostgreSQL's part is not counted).
  *   doors (--with-doors, or --mode doors): with the N clients connected, `POST /api/rooms/{room}/verify_access/` at C
  *     connections (default 50) for D seconds (default 20), random badges, 85% in / 15% out, while the server pushes
  *     `roomOccupancy` (at most every OCCUPANCY_PUSH_INTERVAL_MS, default 500) to the staff sockets (`accessScanned`
@@ -395,6 +397,19 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** Time on a CPU of all threads of a process, in ms (schedstat: ns, user and system, not rounded to jiffies). */
+function onCpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return ns / 1e6;
+}
+
 /** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
 function machineJiffies(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -708,6 +723,12 @@ interface RoundResult {
   latencies: number[];
   httpMs: number;
 }
+/** CPU time (ms) from the PATCH's send to the last client process's reply: server, client processes, this one. */
+interface RoundCpu {
+  server: number;
+  clients: number;
+  bench: number;
+}
 
 async function collectRound(ctx: Ctx, round: number, timeoutMs: number): Promise<RoundReply[]> {
   return Promise.all(
@@ -719,20 +740,34 @@ async function collectRound(ctx: Ctx, round: number, timeoutMs: number): Promise
 
 async function broadcastPhase(ctx: Ctx) {
   let disconnects: Record<string, number> = {};
-  const oneRound = async (round: number, label: string): Promise<RoundResult> => {
+  const clientPids = ctx.workers.map((w) => w.child.pid as number);
+  const cpuNow = () => ({
+    server: onCpuMs(ctx.pid),
+    clients: clientPids.reduce((sum, pid) => sum + onCpuMs(pid), 0),
+    bench: onCpuMs(process.pid),
+  });
+  const oneRound = async (round: number, label: string): Promise<RoundResult & { cpu: RoundCpu }> => {
+    const cpu0 = cpuNow();
     const { httpMs, status } = await patchTitle(ctx, round);
     if (status !== 200) throw new Error(`PATCH answered ${status}`);
     const replies = await collectRound(ctx, round, ROUND_TIMEOUT_MS);
+    const cpu1 = cpuNow();
+    const cpu = {
+      server: cpu1.server - cpu0.server,
+      clients: cpu1.clients - cpu0.clients,
+      bench: cpu1.bench - cpu0.bench,
+    };
     const latencies = replies.flatMap((r) => r.latencies);
     disconnects = Object.assign({}, ...replies.map((r) => r.disconnects)) as Record<string, number>;
     const st = stats(latencies);
     console.log(
       `${label}: ${latencies.length}/${CLIENTS} received, PATCH ${ms(httpMs)} ms; ` +
         `min ${ms(st.min)}, ${fmtStats(st)}; canary first ${ms(ctx.canaries.first[round])} / ` +
-        `last ${ms(ctx.canaries.last[round])} ms`,
+        `last ${ms(ctx.canaries.last[round])} ms; CPU server ${ms(cpu.server)}, clients ${ms(cpu.clients)}, ` +
+        `bench ${ms(cpu.bench)} ms`,
     );
     await sleep(INTERVAL_MS);
-    return { round, received: latencies.length, latencies, httpMs };
+    return { round, received: latencies.length, latencies, httpMs, cpu };
   };
   // Warm-up rounds (numbered from 901, not counted): the first broadcasts run cold code.
   for (let w = 1; w <= WARMUP; w++) await oneRound(900 + w, `warm-up ${w}/${WARMUP}`);
@@ -741,7 +776,7 @@ async function broadcastPhase(ctx: Ctx) {
     ctx.workers.map((w) => w.child.pid as number),
   );
   sampler.start();
-  const results: RoundResult[] = [];
+  const results: (RoundResult & { cpu: RoundCpu })[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     results.push(await oneRound(round, `round ${String(round).padStart(2)}/${ROUNDS}`));
   }
@@ -752,7 +787,13 @@ async function broadcastPhase(ctx: Ctx) {
   const canaryFirst = stats(results.map((r) => ctx.canaries.first[r.round] ?? NaN).filter(Number.isFinite));
   const canaryLast = stats(results.map((r) => ctx.canaries.last[r.round] ?? NaN).filter(Number.isFinite));
   const http = stats(results.map((r) => r.httpMs));
-  return { results, all, perRoundP99, allReceived, canaryFirst, canaryLast, http, window, disconnects };
+  const cpu = {
+    server: stats(results.map((r) => r.cpu.server)),
+    clients: stats(results.map((r) => r.cpu.clients)),
+    bench: stats(results.map((r) => r.cpu.bench)),
+    total: stats(results.map((r) => r.cpu.server + r.cpu.clients + r.cpu.bench)),
+  };
+  return { results, all, perRoundP99, allReceived, canaryFirst, canaryLast, http, window, disconnects, cpu };
 }
 
 interface ScanRun {
@@ -945,6 +986,14 @@ async function main(): Promise<void> {
     await Promise.all(
       workers.map((w) => Promise.race([w.request({ t: 'close' }, 'closed'), sleep(20_000)]).catch(() => undefined)),
     );
+    // A client process exits on its own 200 ms after 'closed' (later with --cpu-prof: it writes its profile first).
+    await Promise.all(
+      workers.map((w) =>
+        w.child.exitCode === null
+          ? Promise.race([new Promise((r) => w.child.once('exit', r)), sleep(10_000)])
+          : undefined,
+      ),
+    );
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     if (server) await stopServer(server.child);
     server = undefined;
@@ -1033,6 +1082,10 @@ async function main(): Promise<void> {
           `${ROUNDS * CLIENTS} (every round all: ${b.allReceived ? 'yes' : 'NO'}); PATCH ${fmtStats(b.http)}`,
         `  latency          ${fmtStats(b.all)}; per-round p99 from ${ms(b.perRoundP99.min)} to ${ms(b.perRoundP99.max)}` +
           ` ms → target p99 ≤ ${target} ms: ${b.all.p99 <= target ? 'met' : 'MISSED'}`,
+        `  CPU per round    p50 server ${ms(b.cpu.server.p50)} + client processes ${ms(b.cpu.clients.p50)} + bench ` +
+          `${ms(b.cpu.bench.p50)} = ${ms(b.cpu.total.p50)} ms (min ${ms(b.cpu.total.min)}), from the PATCH to the last ` +
+          `reply; on ${availableParallelism()} cores that work alone needs ${ms(b.cpu.total.min / availableParallelism())} ` +
+          `to ${ms(b.cpu.total.max / availableParallelism())} ms per round`,
         `  canaries         first socket p50 ${ms(b.canaryFirst.p50)} / max ${ms(b.canaryFirst.max)} ms; last socket ` +
           `p50 ${ms(b.canaryLast.p50)} / max ${ms(b.canaryLast.max)} ms (server-side reach, no client backlog)`,
         `  server           RSS peak ${mb(b.window.peakKb)} (VmHWM ${mb(hwm)})` +
