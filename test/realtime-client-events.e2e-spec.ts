@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { STAFF_ROLES, type EventRole } from '../src/common/auth/event-role';
-import type { Ack, SocketError } from '../src/realtime/realtime.events';
+import type { Ack } from '../src/realtime/realtime.events';
 import {
   assign,
   bearer,
@@ -17,6 +17,8 @@ import {
 } from './helpers/factories';
 import {
   closeAllClients,
+  expectOk,
+  expectRefused,
   connect,
   disconnection,
   recorder,
@@ -37,20 +39,6 @@ const HOUR = 60 * MINUTE;
 const QUIET_MS = 400;
 
 type Body = Record<string, unknown>;
-
-function expectOk<T>(ack: Ack<T>): T {
-  assert.equal(ack.ok, true, `expected ok, got ${JSON.stringify(ack)}`);
-  return (ack as { data: T }).data;
-}
-
-function expectRefused(ack: Ack<unknown>, code: string): SocketError {
-  assert.equal(ack.ok, false, `expected ${code}, got ${JSON.stringify(ack)}`);
-  const { error } = ack as { ok: false; error: SocketError };
-  assert.equal(error.code, code, JSON.stringify(error));
-  assert.ok(typeof error.message === 'string' && error.message.length > 0, 'a message');
-  assert.doesNotMatch(JSON.stringify(error), /\.(ts|js):\d+|(\\n|\n)\s*at \S/, 'no stack');
-  return error;
-}
 
 /** A client event with any number of arguments (the acknowledgement comes last). */
 function rawRequest(socket: ClientSocket, event: string, ...args: unknown[]): Promise<Ack<unknown>> {

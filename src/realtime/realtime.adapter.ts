@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
+import { Decoder, Encoder } from 'socket.io-parser';
 import { closeRedis } from '../common/redis';
 import { ThrottledWarning } from '../common/throttled-warning';
 import type { AppConfig } from '../config/app-config';
@@ -14,6 +15,17 @@ import { SlowConsumerSweeper } from './slow-consumers';
 
 /** Largest message a client may send; socket.io closes the connection of one that sends more. */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * socket.io's parser, refusing binary attachments. No client event takes binary, and a message's attachments are
+ * frames of their own (up to 10 of MAX_SOCKET_MESSAGE_BYTES each), so they would get a message past the limit. A
+ * packet announcing attachments is a parse error: socket.io closes that connection, as for an oversized message.
+ */
+class JsonOnlyDecoder extends Decoder {
+  constructor() {
+    super({ maxAttachments: 0 });
+  }
+}
 
 /** Replaces `client[method]` with one whose failure is told to `onError` and answers 0 instead of rejecting. */
 function caught(client: Redis, method: 'punsubscribe' | 'unsubscribe', onError: (e: Error) => void): void {
@@ -79,6 +91,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       path: '/socket.io',
       serveClient: false,
       maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+      parser: { Encoder, Decoder: JsonOnlyDecoder },
       cors: this.config.corsOrigins.length > 0 ? { origin: this.config.corsOrigins } : undefined,
       // No connection state recovery: socket.io replays the missed packets of a recovered socket before any
       // middleware runs, so a user logged out or demoted while away would receive what was sent to their old rooms.
@@ -110,7 +123,8 @@ export class RealtimeIoAdapter extends IoAdapter {
   ): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
       socket.on(String(message), (...args: unknown[]) => {
-        const { data, ack } = this.mapPayload(args);
+        // As Nest's own binding (fromEvent): one argument is the payload itself, an array only when there are several.
+        const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
         let result: Observable<unknown>;
         try {
           result = transform(callback(data, ack));

@@ -12,6 +12,7 @@ import type { AuthContext } from '../common/auth/auth-context';
 import { STAFF_ROLES, type EventRole } from '../common/auth/event-role';
 import { AppException, ErrorCode, forbidden, unauthorized } from '../common/errors/app.exception';
 import { mapError } from '../common/errors/error-mapper';
+import { jsonDepth, MAX_JSON_DEPTH } from '../common/http/json-body.parser';
 import { createValidationPipe } from '../common/http/validation.pipe';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -186,6 +187,14 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new AppException(400, ErrorCode.VALIDATION_FAILED, 'The payload must be an object');
     }
+    // As for HTTP bodies: deeper nesting only exists to exhaust the validation pipe's recursion (a stack overflow).
+    if (jsonDepth(payload) > MAX_JSON_DEPTH) {
+      throw new AppException(
+        400,
+        ErrorCode.VALIDATION_FAILED,
+        `The payload is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+    }
     return (await this.pipe.transform(payload, { type: 'body', metatype: type })) as T;
   }
 
@@ -272,16 +281,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection {
       const { session_id, action, ...fields } = await this.valid(SessionUpdateDto, payload);
       const caller = await this.caller(socket, MODERATORS);
       const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-      if (Object.keys(changes).length === 0 && !action) {
-        throw new AppException(400, ErrorCode.VALIDATION_FAILED, 'Send fields to change or an action');
+      if (Object.keys(changes).length > 0) {
+        if (caller.role !== 'organisateur') {
+          throw forbidden('Only organisateurs change session details; gestionnaires change the status');
+        }
+        // Fields, and the action with them, in one transaction: a refused action leaves the fields unchanged too.
+        return this.sessions.update(caller.eventId, session_id, changes, action);
       }
-      if (Object.keys(changes).length > 0 && caller.role !== 'organisateur') {
-        throw forbidden('Only organisateurs change session details; gestionnaires change the status');
-      }
-      let session: object = await this.sessions.get(caller.eventId, session_id);
-      if (Object.keys(changes).length > 0) session = await this.sessions.update(caller.eventId, session_id, changes);
-      if (action) session = await this.sessions.transition(caller.eventId, session_id, action, caller);
-      return session;
+      if (!action) throw new AppException(400, ErrorCode.VALIDATION_FAILED, 'Send fields to change or an action');
+      return this.sessions.transition(caller.eventId, session_id, action, caller);
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/realtime.events';
+import assert from 'node:assert/strict';
+import type { Ack, ClientToServerEvents, ServerToClientEvents, SocketError } from '../../src/realtime/realtime.events';
 import type { TestApp } from './test-app';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -111,4 +112,24 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Closes every client this file opened (call it in `after`). */
 export function closeAllClients(): void {
   for (const socket of opened.splice(0)) socket.close();
+}
+
+/** The data of an acknowledgement that must be `{ok: true}`. */
+export function expectOk<T>(ack: Ack<T>): T {
+  assert.equal(ack.ok, true, `expected ok, got ${JSON.stringify(ack)}`);
+  return (ack as { data: T }).data;
+}
+
+/** A refusal in the documented shape: `{ok: false, error: {code, message, errors?, ...details}}`, no stack. */
+export function expectRefused(ack: Ack<unknown>, code: string, what = ''): SocketError {
+  assert.equal(ack.ok, false, `${what}: expected ${code}, got ${JSON.stringify(ack)}`);
+  assert.deepEqual(Object.keys(ack).sort(), ['error', 'ok'], `${what}: ack keys`);
+  const { error } = ack as { ok: false; error: SocketError };
+  assert.equal(error.code, code, `${what}: ${JSON.stringify(error)}`);
+  assert.ok(typeof error.message === 'string' && error.message.length > 0, `${what}: a message`);
+  assert.doesNotMatch(JSON.stringify(error), /\.(ts|js):\d+|(\\n|\n)\s*at \S/, `${what}: no stack`);
+  if (code === 'VALIDATION_FAILED') {
+    for (const key of Object.keys(error)) assert.ok(['code', 'message', 'errors'].includes(key), `${what}: ${key}`);
+  }
+  return error;
 }

@@ -20,9 +20,9 @@ import {
   type SessionListQueryDto,
   type UpdateSessionDto,
 } from './dto/session.dto';
-import { EventSession } from './entities/event-session.entity';
+import { EventSession, type SessionStatus } from './entities/event-session.entity';
 import { FIELDS_WITH_RULES, sessionRuleErrors, type SessionShape } from './session-rules';
-import { SESSION_TRANSITIONS, type SessionAction } from './session-status';
+import { nextStatus, SESSION_TRANSITIONS, type SessionAction } from './session-status';
 import { SessionErrors } from './sessions.errors';
 
 const ORDER_COLUMNS = { start_time: 's.startTime', title: 's.title', created_at: 's.createdAt' };
@@ -104,8 +104,12 @@ export class SessionsService {
     return this.changed(eventId, created.id, 'created');
   }
 
-  /** PATCH and PUT: the fields sent replace the stored ones; the rules are checked on the merged session. */
-  async update(eventId: string, id: string, dto: UpdateSessionDto): Promise<SessionDto> {
+  /**
+   * PATCH and PUT: the fields sent replace the stored ones; the rules are checked on the merged session. With `action`
+   * (the socket's `sessionUpdate` with fields and an action; the caller must be allowed both, as an organisateur is),
+   * the status changes in the same transaction: a refused action (INVALID_TRANSITION) leaves the fields unchanged too.
+   */
+  async update(eventId: string, id: string, dto: UpdateSessionDto, action?: SessionAction): Promise<SessionDto> {
     if (dto.room_id !== undefined) {
       // A session of another event is a 404 whatever the body says, so its existence is checked before the room.
       // Both before the transaction: checking inside it would hold one pooled connection while waiting for another.
@@ -137,7 +141,7 @@ export class SessionsService {
       Object.entries(patch).filter(([, v]) => v !== undefined),
     ) as Partial<EventSession>;
     const fields = Object.keys(changes);
-    if (fields.length > 0 && !fields.some((f) => FIELDS_WITH_RULES.has(f))) {
+    if (!action && fields.length > 0 && !fields.some((f) => FIELDS_WITH_RULES.has(f))) {
       // Texts, links, metadata: no rule reads them, so one UPDATE (one round trip, no lock held across several) is the
       // whole change. A title fix reaches live programme screens that much sooner.
       const result = await this.sessions.update({ id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
@@ -152,6 +156,11 @@ export class SessionsService {
           lock: { mode: 'pessimistic_write' },
         });
         if (!current) throw notFound('Session');
+        if (action) {
+          const status = nextStatus(current.status, action);
+          if (!status) throw invalidTransition(current.status, action);
+          changes.status = status;
+        }
         Object.assign(current, changes);
         assertRules(current);
         if ((changes.capacity !== undefined || changes.roomId !== undefined) && current.capacity === null) {
@@ -169,7 +178,7 @@ export class SessionsService {
           await manager.update(EventSession, { id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
       }),
     );
-    return this.changed(eventId, id, 'updated');
+    return this.changed(eventId, id, action ? 'status' : 'updated');
   }
 
   async remove(eventId: string, id: string): Promise<void> {
@@ -201,7 +210,7 @@ export class SessionsService {
     if (!result.affected) {
       const current = await this.sessions.findOneBy({ id, eventId });
       if (!current) throw notFound('Session');
-      throw conflict(SessionErrors.INVALID_TRANSITION, `A ${current.status} session cannot be moved to ${rule.to}`);
+      throw invalidTransition(current.status, action);
     }
     return this.changed(eventId, id, 'status');
   }
@@ -276,6 +285,13 @@ async function mapConstraints<T>(work: () => Promise<T>): Promise<T> {
     if (violation?.kind === 'check' && violation.constraint === SEATS_CONSTRAINT) throw capacityBelowSeats();
     throw error;
   }
+}
+
+function invalidTransition(from: SessionStatus, action: SessionAction): AppException {
+  return conflict(
+    SessionErrors.INVALID_TRANSITION,
+    `A ${from} session cannot be moved to ${SESSION_TRANSITIONS[action].to}`,
+  );
 }
 
 function capacityBelowSeats(): AppException {
