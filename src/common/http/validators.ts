@@ -9,7 +9,9 @@ function toDateOrKeep({ value }: { value: unknown }): unknown {
   if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) return value;
   if (!isISO8601(value, { strict: true, strictSeparator: true })) return value;
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date;
+  // Years 0001-9999 in UTC: `9999-12-31T23:59:59-14:00` is year 10000 there, which PostgreSQL cannot read back.
+  const year = date.getUTCFullYear();
+  return Number.isNaN(date.getTime()) || year < 1 || year > 9999 ? value : date;
 }
 
 /**
@@ -19,7 +21,7 @@ function toDateOrKeep({ value }: { value: unknown }): unknown {
 export const IsoDateTime = () =>
   applyDecorators(
     Transform(toDateOrKeep, { toClassOnly: true }),
-    IsDate({ message: '$property must be an ISO 8601 datetime with Z or an offset' }),
+    IsDate({ message: '$property must be an ISO 8601 datetime with Z or an offset, in years 0001-9999 (UTC)' }),
   );
 
 /**

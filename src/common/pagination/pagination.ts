@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
@@ -9,7 +10,10 @@ export const DEFAULT_PAGE_SIZE = 20;
 /** Keeps OFFSET a safe integer within PostgreSQL's bigint: `?page=1e20` is a 400, not a database error. */
 export const MAX_PAGE = 1_000_000_000;
 
-/** `?page=&page_size=` (clamped to 100), plus the `search` and `ordering` that most lists accept. */
+/**
+ * `?page=&page_size=` (clamped to 100). `search` (`SearchParam`) and `ordering` (an `@IsIn` of `orderingValues`) are
+ * declared by the lists that apply them: on any other list they are unknown fields, a 400, never silently ignored.
+ */
 export class ListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 1 })
   @IsOptional()
@@ -28,19 +32,11 @@ export class ListQueryDto {
     toClassOnly: true,
   })
   page_size?: number;
-
-  @ApiPropertyOptional({ description: 'Free-text search' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  search?: string;
-
-  @ApiPropertyOptional({ description: '`field` or `-field`' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  ordering?: string;
 }
+
+/** `?search=`: free text, on the lists that apply it. */
+export const SearchParam = () =>
+  applyDecorators(ApiPropertyOptional({ description: 'Free-text search' }), IsOptional(), IsString(), MaxLength(200));
 
 /** A list of event-owned objects: also accepts `?event=`, which must name the token's event (`assertEventFilter`). */
 export class ScopedListQueryDto extends ListQueryDto {

@@ -169,6 +169,7 @@ export class AccessLogService {
   }
 
   async conflicts(eventId: string, query: ConflictQueryDto, request: FastifyRequest): Promise<Page<ConflictDto>> {
+    assertEventFilter(query.event, eventId);
     const where = new Where().add((p) => `c.event_id = ${p(eventId)}`);
     if (query.kind) where.add((p) => `c.kind = ${p(query.kind)}`);
     if (query.room) where.add((p) => `l.room_id = ${p(query.room)}`);

@@ -114,14 +114,18 @@ export class OfflineService {
       })),
     );
     const results: SyncItemResultDto[] = new Array<SyncItemResultDto>(dto.scans.length);
+    // A nonce sent twice in this upload is stored by its first copy: the second is a replay, but not of an earlier
+    // upload (what already_synced says).
+    const storedNow = new Set<string>();
     order.forEach(({ scan, index }, i) => {
       const answer = answers[i];
+      if (!answer._replayed) storedNow.add(scan.nonce);
       results[index] = {
         nonce: scan.nonce,
         status: answer.status,
         reason_code: answer.reason_code,
         conflict: answer._conflict,
-        already_synced: answer._replayed,
+        already_synced: answer._replayed && !storedNow.has(scan.nonce),
       };
     });
     return { results };

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { IfPresent, IsoDateTime } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import {
   ACCESS_DIRECTIONS,
   ACCESS_SOURCES,
@@ -15,6 +15,8 @@ import { CONFLICT_KINDS, type ConflictKind } from '../entities/access-conflict.e
 export const ACCESS_LOG_ORDERING = ['scanned_at', 'received_at'] as const;
 
 export class AccessLogQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() room?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() participant?: string;
   @ApiPropertyOptional({ enum: ACCESS_STATUSES }) @IsOptional() @IsIn(ACCESS_STATUSES) status?: AccessStatus;
@@ -35,10 +37,10 @@ export class AccessLogQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...ACCESS_LOG_ORDERING]), default: '-scanned_at' })
   @IsOptional()
   @IsIn(orderingValues([...ACCESS_LOG_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
-export class ConflictQueryDto extends ListQueryDto {
+export class ConflictQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: CONFLICT_KINDS }) @IsOptional() @IsIn(CONFLICT_KINDS) kind?: ConflictKind;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() room?: string;
 }

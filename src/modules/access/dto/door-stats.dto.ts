@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ListQueryDto } from '../../../common/pagination/pagination';
+import { ListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import { AccessLogDto } from './access-log.dto';
 
 export class RoomScanCountDto {
@@ -48,4 +48,6 @@ export class RoomPersonDto {
   entered_at: Date | null;
 }
 
-export class RoomPeopleQueryDto extends ListQueryDto {}
+export class RoomPeopleQueryDto extends ListQueryDto {
+  @SearchParam() search?: string;
+}

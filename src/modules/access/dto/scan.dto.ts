@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsIn,
+  IsObject,
   IsString,
   IsUUID,
   Matches,
@@ -23,6 +24,12 @@ import {
 /** Device ids and nonces are short opaque tokens chosen by the app. */
 const TOKEN = /^[\w.:-]{1,100}$/;
 const TOKEN_MESSAGE = '$property must be 1-100 letters, digits or . _ : -';
+/**
+ * A device id is such a token, but not `user:…`: a nonce sent without a device id is keyed as `user:<caller's id>`
+ * (DoorService), and a client must not be able to name another scanner's key space.
+ */
+const DEVICE_ID = /^(?!user:)[\w.:-]{1,100}$/;
+const DEVICE_ID_MESSAGE = `${TOKEN_MESSAGE}, not starting with user:`;
 
 export const MAX_SYNC_SCANS = 500;
 
@@ -42,7 +49,7 @@ export class VerifyAccessDto {
   @ApiPropertyOptional({ description: 'With nonce: a repeated request returns the first answer' })
   @IfPresent()
   @IsString()
-  @Matches(TOKEN, { message: TOKEN_MESSAGE })
+  @Matches(DEVICE_ID, { message: DEVICE_ID_MESSAGE })
   device_id?: string;
 
   @ApiPropertyOptional()
@@ -75,7 +82,7 @@ export class EntranceScanDto {
   @ApiPropertyOptional()
   @IfPresent()
   @IsString()
-  @Matches(TOKEN, { message: TOKEN_MESSAGE })
+  @Matches(DEVICE_ID, { message: DEVICE_ID_MESSAGE })
   device_id?: string;
 
   @ApiPropertyOptional()
@@ -182,13 +189,14 @@ export class SyncScanDto {
 export class SyncDto {
   @ApiProperty()
   @IsString()
-  @Matches(TOKEN, { message: TOKEN_MESSAGE })
+  @Matches(DEVICE_ID, { message: DEVICE_ID_MESSAGE })
   device_id: string;
 
   @ApiProperty({ type: [SyncScanDto], maxItems: MAX_SYNC_SCANS })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SYNC_SCANS)
+  @IsObject({ each: true, message: 'each of scans must be an object' })
   @ValidateNested({ each: true })
   @Type(() => SyncScanDto)
   scans: SyncScanDto[];

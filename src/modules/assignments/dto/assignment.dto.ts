@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { QueryBoolean } from '../../../common/http/validators';
-import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { User } from '../../users/entities/user.entity';
 import { fullName } from '../../users/users.service';
 import type { UserEventAssignment } from '../entities/user-event-assignment.entity';
@@ -90,6 +90,8 @@ export class UpdateAssignmentDto extends PartialType(ReplaceAssignmentDto, { ski
 export const ASSIGNMENT_ORDERING = ['assigned_at', 'role', 'email', 'last_name'] as const;
 
 export class AssignmentListQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ enum: EVENT_ROLES })
   @IsOptional()
   @IsIn(EVENT_ROLES)
@@ -104,7 +106,7 @@ export class AssignmentListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...ASSIGNMENT_ORDERING]) })
   @IsOptional()
   @IsIn(orderingValues([...ASSIGNMENT_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 export class AssignmentDto {

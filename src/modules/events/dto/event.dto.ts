@@ -20,7 +20,7 @@ import {
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { IfPresent, IsoDateTime } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import { ListQueryDto, orderingValues, SearchParam } from '../../../common/pagination/pagination';
 
 const STATUSES = ['upcoming', 'active', 'completed', 'cancelled'] as const;
 /** The largest value of the `integer` column: above it the database would refuse the row. */
@@ -155,6 +155,8 @@ export class UpdateEventDto extends PartialType(ReplaceEventDto, { skipNullPrope
 export const EVENT_ORDERING = ['start_date', 'end_date', 'name', 'created_at'] as const;
 
 export class EventListQueryDto extends ListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
   @IsIn(STATUSES)
@@ -163,7 +165,7 @@ export class EventListQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...EVENT_ORDERING]) })
   @IsOptional()
   @IsIn(orderingValues([...EVENT_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 export class EventDto {

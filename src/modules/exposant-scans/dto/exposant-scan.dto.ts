@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IfPresent } from '../../../common/http/validators';
-import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import { MAX_LEAD_NOTES, MAX_RATING, MIN_RATING } from '../entities/exposant-scan.entity';
 
 const Notes = () =>
@@ -59,10 +59,12 @@ export const LEAD_ORDERING = ['last_scanned_at', 'first_scanned_at', 'scan_count
 
 /** `GET /api/exposant/scans/`: `search` matches the visitor's name or badge id. */
 export class LeadListQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ enum: orderingValues([...LEAD_ORDERING]), default: '-last_scanned_at' })
   @IsOptional()
   @IsIn(orderingValues([...LEAD_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 export class LeadParticipantDto {

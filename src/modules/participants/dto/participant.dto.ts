@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsUUID } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { IfPresent, QueryBoolean } from '../../../common/http/validators';
-import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import { UserReferenceDto } from '../../assignments/dto/assignment.dto';
 
 export const MAX_ALLOWED_ROOMS = 500;
@@ -63,6 +63,8 @@ export class UpdateOwnBadgeDto {
 export const PARTICIPANT_ORDERING = ['badge_id', 'created_at', 'checked_in_at', 'last_name', 'email'] as const;
 
 export class ParticipantListQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional()
   @IsOptional()
   @QueryBoolean()
@@ -77,7 +79,7 @@ export class ParticipantListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...PARTICIPANT_ORDERING]), default: 'created_at' })
   @IsOptional()
   @IsIn(orderingValues([...PARTICIPANT_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 export class ParticipantDto {

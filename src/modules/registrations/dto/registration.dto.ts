@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { ListQueryDto, orderingValues } from '../../../common/pagination/pagination';
+import { ListQueryDto, orderingValues, SearchParam } from '../../../common/pagination/pagination';
 import { REGISTRATION_STATUSES, type RegistrationStatus } from '../entities/event-registration.entity';
 
 export const REGISTRATION_ORDERING = ['created_at', 'updated_at'] as const;
@@ -32,6 +32,8 @@ export class RegistrationDto {
 
 /** `GET /api/events/{id}/registrations/`: confirmed first, then the waiting list in order, then cancelled. */
 export class RegistrationListQueryDto extends ListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ enum: REGISTRATION_STATUSES })
   @IsOptional()
   @IsIn(REGISTRATION_STATUSES)
@@ -40,5 +42,5 @@ export class RegistrationListQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...REGISTRATION_ORDERING]) })
   @IsOptional()
   @IsIn(orderingValues([...REGISTRATION_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }

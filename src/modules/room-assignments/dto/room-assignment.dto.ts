@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsUUID } from 'class-validator';
 import { IfPresent, IsoDateTime, QueryBoolean } from '../../../common/http/validators';
-import { ListQueryDto, orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { ListQueryDto, orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { Room } from '../../rooms/entities/room.entity';
 import type { User } from '../../users/entities/user.entity';
 import { fullName } from '../../users/users.service';
@@ -44,6 +44,8 @@ export class UpdateRoomAssignmentDto extends PartialType(CreateRoomAssignmentDto
 export const ROOM_ASSIGNMENT_ORDERING = ['start_time', 'created_at'] as const;
 
 export class RoomAssignmentListQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
@@ -73,7 +75,7 @@ export class RoomAssignmentListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...ROOM_ASSIGNMENT_ORDERING]) })
   @IsOptional()
   @IsIn(orderingValues([...ROOM_ASSIGNMENT_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 /** `GET /api/room-assignments/mine/`: pagination only (no search or ordering: always by start time). */

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IfPresent, QueryBoolean } from '../../../common/http/validators';
-import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { Room } from '../entities/room.entity';
 
 export const MAX_ROOM_CAPACITY = 100_000;
@@ -50,6 +50,8 @@ export class UpdateRoomDto extends PartialType(CreateRoomDto, { skipNullProperti
 export const ROOM_ORDERING = ['name', 'capacity', 'created_at'] as const;
 
 export class RoomListQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional()
   @IsOptional()
   @QueryBoolean()
@@ -59,7 +61,7 @@ export class RoomListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...ROOM_ORDERING]), default: 'name' })
   @IsOptional()
   @IsIn(orderingValues([...ROOM_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 export class RoomDto {

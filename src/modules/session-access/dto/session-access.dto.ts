@@ -70,7 +70,7 @@ export class SessionAccessListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...SESSION_ACCESS_ORDERING]) })
   @IsOptional()
   @IsIn(orderingValues([...SESSION_ACCESS_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 /** `GET /api/my-ateliers/`: pages only. */

@@ -16,7 +16,7 @@ import {
   Min,
 } from 'class-validator';
 import { IfPresent, IsoDateTime } from '../../../common/http/validators';
-import { orderingValues, ScopedListQueryDto } from '../../../common/pagination/pagination';
+import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { Room } from '../../rooms/entities/room.entity';
 import {
   SESSION_STATUSES,
@@ -150,6 +150,8 @@ export class UpdateSessionDto extends PartialType(CreateSessionDto, { skipNullPr
 export const SESSION_ORDERING = ['start_time', 'title', 'created_at'] as const;
 
 export class SessionListQueryDto extends ScopedListQueryDto {
+  @SearchParam() search?: string;
+
   @ApiPropertyOptional({ format: 'uuid', description: 'Sessions of this room' })
   @IsOptional()
   @IsUUID()
@@ -174,7 +176,7 @@ export class SessionListQueryDto extends ScopedListQueryDto {
   @ApiPropertyOptional({ enum: orderingValues([...SESSION_ORDERING]) })
   @IsOptional()
   @IsIn(orderingValues([...SESSION_ORDERING]))
-  declare ordering?: string;
+  ordering?: string;
 }
 
 /** `GET /api/rooms/{id}/sessions/`: always by start time, the room comes from the path. */
