@@ -30,6 +30,11 @@ describe('session attendance window', () => {
   it('refuses a cancelled session even while its slot runs', () => {
     assert.equal(windowRefusal(session('cancelled'), new Date('2026-12-02T10:30:00Z'))?.code, 'SESSION_CANCELLED');
   });
+
+  it('refuses a session marked completed before its end: it ended early', () => {
+    const r = windowRefusal(session('completed'), new Date('2026-12-02T10:30:00Z'));
+    assert.deepEqual(r, { code: 'SESSION_ENDED', message: 'This session has ended' });
+  });
 });
 
 describe('event attendance window', () => {

@@ -12,9 +12,13 @@ export interface SessionWindow {
   endTime: Date;
 }
 
-/** Attendance is possible only while the session runs: from its start to its end, both included. */
+/**
+ * Attendance is possible only while the session runs: from its start to its end, both included, unless it was
+ * cancelled or marked completed (ended early) meanwhile.
+ */
 export function windowRefusal(session: SessionWindow, now: Date): WindowRefusal | null {
   if (session.status === 'cancelled') return { code: 'SESSION_CANCELLED', message: 'This session was cancelled' };
+  if (session.status === 'completed') return { code: 'SESSION_ENDED', message: 'This session has ended' };
   const untilStart = Math.ceil((session.startTime.getTime() - now.getTime()) / 1000);
   if (untilStart > 0) {
     return {

@@ -84,8 +84,14 @@ export class AttendanceService {
       is_paid: boolean;
       participant_id: string | null;
       has_access: boolean;
+      room_allowed: boolean;
+      event_cancelled: boolean;
+      event_start: Date;
+      event_end: Date;
     })[] = await this.dataSource.query(
       `SELECT s.status, s.start_time, s.end_time, s.is_paid, p.id AS participant_id, ${AREA_COLUMNS},
+              e.is_cancelled AS event_cancelled, e.start_date AS event_start, e.end_date AS event_end,
+              (cardinality(p.allowed_rooms) = 0 OR s.room_id = ANY (p.allowed_rooms)) AS room_allowed,
               EXISTS (SELECT 1 FROM session_access sa
                        WHERE sa.session_id = s.id AND sa.participant_id = p.id
                          AND sa.payment_status IN ('paid', 'free')) AS has_access
@@ -112,10 +118,19 @@ export class AttendanceService {
     if (mark.code !== undefined && !open) {
       throw refused(HttpStatus.CONFLICT, 'CODE_NOT_OPEN', 'No attendance code is open for this session');
     }
-    const window = windowRefusal({ status: ctx.status, startTime: ctx.start_time, endTime: ctx.end_time }, now);
+    // The door's rules where they apply to being there: the event runs (EVENT_CANCELLED / _NOT_STARTED / _ENDED),
+    // the session runs, the room is one the badge opens, a paid atelier is paid for.
+    const window =
+      eventWindowRefusal(
+        { isCancelled: ctx.event_cancelled, startDate: ctx.event_start, endDate: ctx.event_end },
+        now,
+      ) ?? windowRefusal({ status: ctx.status, startTime: ctx.start_time, endTime: ctx.end_time }, now);
     if (window) {
       const { code, message, ...extra } = window;
       throw refused(HttpStatus.CONFLICT, code, message, extra);
+    }
+    if (!ctx.room_allowed) {
+      throw refused(HttpStatus.FORBIDDEN, 'ROOM_NOT_ALLOWED', "This session's room is not among the badge's rooms");
     }
     if (ctx.is_paid && !ctx.has_access) {
       throw refused(HttpStatus.FORBIDDEN, 'PAYMENT_REQUIRED', 'Payment required for this atelier');

@@ -171,9 +171,12 @@ export class QuestionsService {
     return this.changed(eventId, id, caller, 'updated');
   }
 
+  /** Approving a question that has an answer (hidden, then shown again) shows it as answered, with its answer. */
   async moderate(eventId: string, id: string, status: QuestionStatus, caller: AuthContext): Promise<QuestionDto> {
     const [rows]: [unknown[], number] = await this.dataSource.query(
-      'UPDATE questions SET status = $3, updated_at = now() WHERE id = $1 AND event_id = $2 RETURNING id',
+      `UPDATE questions SET status = CASE WHEN $3 = 'approved' AND answered_at IS NOT NULL THEN 'answered' ELSE $3 END,
+              updated_at = now()
+        WHERE id = $1 AND event_id = $2 RETURNING id`,
       [id, eventId, status],
     );
     if (rows.length === 0) throw notFound('Question');
