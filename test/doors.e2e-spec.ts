@@ -15,6 +15,7 @@ import {
   type World,
 } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
+import { doorState as doorStateOf } from './helpers/doors';
 import { bootTestApp, forgetCachedSessions, type TestApp } from './helpers/test-app';
 
 /*
@@ -259,22 +260,7 @@ describe('doors', () => {
 
   const logCount = (eventId: string): Promise<number> => countRows(t, 'room_access_logs', 'event_id = $1', [eventId]);
 
-  /** Everything a door decision can change in an event, for "nothing changed" assertions. */
-  const doorState = async (eventId: string): Promise<unknown> => {
-    const rows: unknown[] = await t.db.query(
-      `SELECT (SELECT count(*) FROM room_access_logs WHERE event_id = $1)::int AS logs,
-              (SELECT count(*) FROM access_conflicts WHERE event_id = $1)::int AS conflicts,
-              (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id), '[]') FROM attendances a
-                WHERE a.event_id = $1) AS attendances,
-              (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'n', current_participants) ORDER BY id), '[]')
-                 FROM rooms WHERE event_id = $1) AS rooms,
-              (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'in', is_checked_in, 'at', checked_in_at,
-                                                            'room', current_room_id, 'qr', qr_hash) ORDER BY id), '[]')
-                 FROM participants WHERE event_id = $1) AS badges`,
-      [eventId],
-    );
-    return rows[0];
-  };
+  const doorState = (eventId: string) => doorStateOf(t, eventId);
 
   const addShift = async (
     eventId: string,
