@@ -1,4 +1,5 @@
-import { IsIn, IsLatitude, IsNumber, IsLongitude, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsIn, IsLatitude, IsNumber, IsLongitude, IsOptional, IsString, IsUUID } from 'class-validator';
+import { Length } from '../common/http/validators';
 import { UpdateSessionDto } from '../modules/sessions/dto/session.dto';
 import { SESSION_ACTIONS, type SessionAction } from '../modules/sessions/session-status';
 

@@ -84,7 +84,7 @@ export class AuthService {
   async selectEvent(auth: AuthContext, eventId: string, userAgent?: string): Promise<SessionResponseDto> {
     const user = await this.users.findById(auth.userId);
     if (!user || !user.isActive) throw unauthorized(ErrorCode.MEMBERSHIP_REVOKED, 'Account is no longer active');
-    const event = (await this.events.withRoles(auth.userId)).find((e) => e.id === eventId);
+    const event = (await this.events.withRoles(auth.userId)).find((e) => e.id === eventId.toLowerCase());
     if (!event) throw notFound('Event');
     // A temp_token is spent only by a successful choice: a wrong event id leaves it usable for a second try.
     if (auth.selection) await this.sessions.spendSelection(auth.selection.tokenId, auth.selection.expiresAt);
@@ -149,7 +149,7 @@ export class AuthService {
   }
 
   private async openFor(user: User, event: EventWithRoleDto | null, userAgent?: string): Promise<SessionResponseDto> {
-    const pair = await this.sessions.open(user.id, event?.id ?? null, userAgent);
+    const pair = await this.sessions.open(user.id, event?.id ?? null, userAgent, user.passwordHash);
     if (!event) return { ...pair, user: UserDto.from(user), role: null, event: null };
     const { role, ...eventDto } = event;
     return { ...pair, user: UserDto.from(user), role, event: eventDto };

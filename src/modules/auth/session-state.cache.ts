@@ -13,6 +13,17 @@ type Invalidation =
 const MAX_ENTRIES = 100_000;
 
 /**
+ * Whether a state may be stored: a live session with its membership, or a revoked one (that never comes back). A
+ * refusal that a later change can undo (no membership, inactive membership or account) is read again at every
+ * request: adding someone back (user-assignments, a registration, a waitlist promotion, an import) then takes effect
+ * at once, whichever path did it, without each having to evict.
+ */
+function lasting(state: SessionState): boolean {
+  if (state.revoked) return true;
+  return state.userActive && (state.eventId === null || (state.role !== null && state.membershipActive));
+}
+
+/**
  * A short-lived cache of the guard's session check (session, user, membership), so that a busy door does not read
  * the same three rows for every scan. It never outlives a change: logout, refresh reuse, password change, role
  * changes and event deletion evict at once, on this instance directly and on the others through Redis when
@@ -105,7 +116,7 @@ export class SessionStateCache implements OnModuleInit, OnModuleDestroy {
     load: () => Promise<SessionState | null>,
   ): Promise<SessionState | null> {
     const state = await load();
-    if (state && generation === this.generation) {
+    if (state && generation === this.generation && lasting(state)) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(sid, { state, until: Date.now() + this.config.authCacheTtlMs });
     }

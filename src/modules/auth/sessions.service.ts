@@ -75,8 +75,25 @@ export class SessionsService {
     private readonly events: DomainEvents,
   ) {}
 
-  async open(userId: string, eventId: string | null, userAgent?: string): Promise<TokenPair> {
+  /**
+   * A new session. With `passwordHash` (a login), only while the account still has the password that was checked: the
+   * row is read `FOR SHARE`, so a password change either waits for this session to commit (and then revokes it) or
+   * has committed first (and the login is refused), never a session that outlives the change.
+   */
+  async open(
+    userId: string,
+    eventId: string | null,
+    userAgent?: string,
+    passwordHash?: string | null,
+  ): Promise<TokenPair> {
     return this.dataSource.transaction(async (manager) => {
+      if (passwordHash !== undefined) {
+        const same: unknown[] = await manager.query(
+          'SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT DISTINCT FROM $2 AND is_active FOR SHARE',
+          [userId, passwordHash],
+        );
+        if (same.length === 0) throw unauthorized(ErrorCode.INVALID_CREDENTIALS, 'Invalid email or password');
+      }
       const sessionId = randomUUID();
       await manager.insert(AuthSession, {
         id: sessionId,

@@ -90,6 +90,8 @@ export class DiscordService {
         outcome = { created: false, status: 'member', position: null };
       }
     }
+    // Only now, the request accepted: a refused one (closed registration, deactivated account) changes nothing.
+    await this.users.refreshDiscordUsername(user, dto.discord_username);
     return {
       created: accountCreated || outcome.created,
       result: {

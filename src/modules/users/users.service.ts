@@ -9,7 +9,16 @@ import { constraintViolation } from '../../common/errors/database-errors';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+/**
+ * The one form an address is stored and looked up in: Unicode NFC (é typed as e + accent is é), without invisible
+ * format characters (a zero-width space would make a second account that looks the same), trimmed, lower case.
+ */
+export const normalizeEmail = (email: string): string =>
+  email
+    .normalize('NFC')
+    .replace(/\p{Cf}/gu, '')
+    .trim()
+    .toLowerCase();
 
 export interface NewUser {
   email: string;
@@ -106,7 +115,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * The account linked to this Discord id, creating a Discord-only one (no email, no password) when there is none;
-   * the Discord username is brought up to date, the names of an existing account are kept. Safe when two requests
+   * an existing account is not changed (`refreshDiscordUsername` once the request is accepted). Safe when two requests
    * register the same Discord user at once (the unique index decides).
    */
   async findOrCreateByDiscord(input: {
@@ -115,15 +124,22 @@ export class UsersService implements OnApplicationBootstrap {
     name: string;
   }): Promise<{ user: User; created: boolean }> {
     const [firstName = '', ...rest] = input.name.trim().split(/\s+/);
-    const rows: { id: string; created: boolean }[] = await this.users.query(
+    const rows: { id: string }[] = await this.users.query(
       `INSERT INTO users (discord_user_id, discord_username, first_name, last_name) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (discord_user_id) WHERE discord_user_id IS NOT NULL
-       DO UPDATE SET discord_username = EXCLUDED.discord_username, updated_at = now()
-       RETURNING id, (xmax = 0) AS created`,
+       ON CONFLICT (discord_user_id) WHERE discord_user_id IS NOT NULL DO NOTHING
+       RETURNING id`,
       [input.discordUserId, input.discordUsername, firstName, rest.join(' ')],
     );
-    const row = rows[0] as { id: string; created: boolean };
-    return { user: await this.users.findOneByOrFail({ id: row.id }), created: row.created };
+    const created = rows[0];
+    if (created) return { user: await this.users.findOneByOrFail({ id: created.id }), created: true };
+    return { user: await this.users.findOneByOrFail({ discordUserId: input.discordUserId }), created: false };
+  }
+
+  /** The Discord username as Discord now gives it, written only when it changed. */
+  async refreshDiscordUsername(user: User, discordUsername: string): Promise<void> {
+    if (user.discordUsername === discordUsername) return;
+    await this.users.update({ id: user.id }, { discordUsername });
+    user.discordUsername = discordUsername;
   }
 
   /**

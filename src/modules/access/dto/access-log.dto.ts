@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
-import { IfPresent, IsoDateTime } from '../../../common/http/validators';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MinLength } from 'class-validator';
+import { IfPresent, IsoDateTime, MaxLength } from '../../../common/http/validators';
 import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import {
   ACCESS_DIRECTIONS,

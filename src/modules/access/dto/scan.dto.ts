@@ -9,11 +9,10 @@ import {
   IsString,
   IsUUID,
   Matches,
-  MaxLength,
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IfPresent, IsoDateTime } from '../../../common/http/validators';
+import { IfPresent, IsoDateTime, MaxLength } from '../../../common/http/validators';
 import {
   ACCESS_DIRECTIONS,
   ACCESS_STATUSES,

@@ -1,17 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
-import { IsoDateTime } from '../../../common/http/validators';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
+import { IsoDateTime, Length, MaxLength } from '../../../common/http/validators';
 import { ScopedListQueryDto } from '../../../common/pagination/pagination';
 import { ANNONCE_TARGETS, DESCRIPTION_MAX, TITLE_MAX, type AnnonceTarget } from '../entities/annonce.entity';
 

@@ -6,13 +6,12 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  MaxLength,
   ValidateBy,
   ValidateIf,
   type ValidationArguments,
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
-import { QueryBoolean } from '../../../common/http/validators';
+import { MaxLength, QueryBoolean } from '../../../common/http/validators';
 import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { User } from '../../users/entities/user.entity';
 import { fullName } from '../../users/users.service';

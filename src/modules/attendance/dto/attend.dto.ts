@@ -9,12 +9,10 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Length,
   Max,
-  MaxLength,
   Min,
 } from 'class-validator';
-import { QueryBoolean } from '../../../common/http/validators';
+import { Length, MaxLength, QueryBoolean } from '../../../common/http/validators';
 import { ListQueryDto } from '../../../common/pagination/pagination';
 import { ATTENDANCE_METHODS, type AttendanceMethod } from '../entities/attendance.entity';
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, IsUUID, Matches, MinLength } from 'class-validator';
+import { IfPresent, MaxLength } from '../../../common/http/validators';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import { EventDto, EventWithRoleDto } from '../../events/dto/event.dto';
 import { ParticipantDto } from '../../participants/dto/participant.dto';
@@ -34,8 +35,8 @@ export class LogoutDto {
 }
 
 export class UpdateProfileDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @NotBlank() @MaxLength(150) first_name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @NotBlank() @MaxLength(150) last_name?: string;
+  @ApiPropertyOptional() @IfPresent() @IsString() @NotBlank() @MaxLength(150) first_name?: string;
+  @ApiPropertyOptional() @IfPresent() @IsString() @NotBlank() @MaxLength(150) last_name?: string;
 }
 
 export class ChangePasswordDto {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsOptional, IsString, Matches } from 'class-validator';
+import { Length } from '../../../common/http/validators';
 import { DISCORD_SNOWFLAKE, SNOWFLAKE_MESSAGE } from '../discord-ids';
 
 /** `POST /api/integrations/discord/`. */

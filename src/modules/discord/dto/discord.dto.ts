@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
+import { Length } from '../../../common/http/validators';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
 import type { AttendeeDto } from '../../attendance/dto/attend.dto';
 import { ATTENDANCE_METHODS, type AttendanceMethod } from '../../attendance/entities/attendance.entity';

@@ -15,11 +15,10 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
 } from 'class-validator';
 import { EVENT_ROLES, type EventRole } from '../../../common/auth/event-role';
-import { IfPresent, IsoDateTime } from '../../../common/http/validators';
+import { IfPresent, IsoDateTime, MaxLength } from '../../../common/http/validators';
 import { ListQueryDto, orderingValues, SearchParam } from '../../../common/pagination/pagination';
 
 const STATUSES = ['upcoming', 'active', 'completed', 'cancelled'] as const;

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IfPresent } from '../../../common/http/validators';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IfPresent, MaxLength } from '../../../common/http/validators';
 import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import { MAX_LEAD_NOTES, MAX_RATING, MIN_RATING } from '../entities/exposant-scan.entity';
 

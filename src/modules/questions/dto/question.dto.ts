@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
+import { Length } from '../../../common/http/validators';
 import { ListQueryDto } from '../../../common/pagination/pagination';
 import { ANSWER_MAX, QUESTION_MAX, QUESTION_STATUSES, type QuestionStatus } from '../entities/question.entity';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IfPresent, QueryBoolean } from '../../../common/http/validators';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IfPresent, MaxLength, QueryBoolean } from '../../../common/http/validators';
 import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { Room } from '../entities/room.entity';
 

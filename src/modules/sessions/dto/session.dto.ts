@@ -12,10 +12,9 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
 } from 'class-validator';
-import { IfPresent, IsoDateTime } from '../../../common/http/validators';
+import { IfPresent, IsoDateTime, MaxLength } from '../../../common/http/validators';
 import { orderingValues, ScopedListQueryDto, SearchParam } from '../../../common/pagination/pagination';
 import type { Room } from '../../rooms/entities/room.entity';
 import {
