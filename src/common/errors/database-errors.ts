@@ -48,6 +48,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return e.cause !== undefined && e.cause !== error && isDatabaseUnavailable(e.cause);
 }
 
+/**
+ * Runs `work` again (up to `attempts` runs in all) when PostgreSQL aborted it to break a deadlock or a serialization
+ * conflict: it was rolled back, and running it again gives the answer it would have had alone (e.g. a 409 for an
+ * overlap, as the other writer committed) instead of a 503. For statements that can deadlock on their own checks,
+ * such as an exclusion constraint waiting on another writer's uncommitted row.
+ */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let run = 1; ; run++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = driverOf(error)?.code;
+      if (run >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+    }
+  }
+}
+
 export interface ConstraintViolation {
   /** `data`: any other SQLSTATE of class 22 (a value out of range, a NUL byte in text, a string too long...). */
   kind: 'unique' | 'foreign_key' | 'check' | 'not_null' | 'exclusion' | 'invalid_text' | 'data';

@@ -106,7 +106,10 @@ export class EventsController {
 
   @Put(':id')
   @EventRoles('organisateur')
-  @ApiOperation({ summary: "Replace the token's event (name and dates required)" })
+  @ApiOperation({
+    summary:
+      "PUT of the token's event: name and dates required; optional fields not sent keep their values (as in PATCH)",
+  })
   @ApiOkResponse({ type: EventDto })
   replace(@IdParam() id: string, @CurrentEvent() eventId: string, @Body() dto: ReplaceEventDto): Promise<EventDto> {
     return this.events.update(id, eventId, dto);

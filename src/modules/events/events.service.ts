@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, In, type Repository, type SelectQueryBuilder } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertTokenEvent } from '../../common/auth/event-scope';
 import type { EventRole } from '../../common/auth/event-role';
@@ -158,8 +159,7 @@ export class EventsService {
   /** Changes to the event of the token only: any other id is 404. */
   async update(id: string, eventId: string, dto: UpdateEventDto): Promise<EventDto> {
     assertTokenEvent(id, eventId);
-    const event = await this.events.findOneBy({ id: eventId });
-    if (!event) throw notFound('Event');
+    if (!(await this.events.existsBy({ id: eventId }))) throw notFound('Event');
     if (
       dto.president !== undefined &&
       dto.president !== null &&
@@ -188,18 +188,24 @@ export class EventsService {
       isCancelled: dto.is_cancelled,
     };
     const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Event>;
-    assertDates(changes.startDate ?? event.startDate, changes.endDate ?? event.endDate);
-    assertArea({
-      latitude: 'latitude' in changes ? changes.latitude : event.latitude,
-      longitude: 'longitude' in changes ? changes.longitude : event.longitude,
-      attendance_radius: 'attendanceRadius' in changes ? changes.attendanceRadius : event.attendanceRadius,
-    });
     try {
       const saved = await this.dataSource.transaction(async (manager) => {
-        const updated = await manager.getRepository(Event).save(Object.assign(event, changes));
+        // Locked, then only the fields sent are written: two PATCHes of different fields each see the other's
+        // result in the rules, and neither writes back the other's old values (save() of a copy read before did).
+        const event = await manager.findOne(Event, { where: { id: eventId }, lock: { mode: 'pessimistic_write' } });
+        if (!event) throw notFound('Event');
+        assertDates(changes.startDate ?? event.startDate, changes.endDate ?? event.endDate);
+        assertArea({
+          latitude: 'latitude' in changes ? changes.latitude : event.latitude,
+          longitude: 'longitude' in changes ? changes.longitude : event.longitude,
+          attendance_radius: 'attendanceRadius' in changes ? changes.attendanceRadius : event.attendanceRadius,
+        });
+        if (Object.keys(changes).length > 0) {
+          await manager.update(Event, { id: eventId }, changes as QueryDeepPartialEntity<Event>);
+        }
         // More seats (or no limit any more): the waiting list moves up in the same transaction.
         if (changes.capacity !== undefined) await this.registrations.fillFreeSeats(manager, eventId);
-        return updated;
+        return manager.findOneByOrFail(Event, { id: eventId });
       });
       return this.toDto(saved);
     } catch (error) {

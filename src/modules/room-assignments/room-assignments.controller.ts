@@ -96,7 +96,9 @@ export class RoomAssignmentsController {
 
   @Put(':id')
   @EventRoles('organisateur')
-  @ApiOperation({ summary: 'Replace a shift (user, room, role and times required)' })
+  @ApiOperation({
+    summary: 'PUT: user, room, role and times required; optional fields not sent keep their values (as in PATCH)',
+  })
   @ApiOkResponse({ type: RoomAssignmentDto })
   @ApiBadRequestResponse({ description: INVALID })
   @ApiNotFoundResponse({ description: NOT_FOUND })

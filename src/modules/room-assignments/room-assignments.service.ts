@@ -172,9 +172,11 @@ export class RoomAssignmentsService {
           RoomAssignment,
           { id },
           {
-            userId: refs.user_id,
-            roomId: refs.room_id,
-            role: refs.role,
+            // The fields sent; the others as the locked row has them (a concurrent PATCH may have changed them since
+            // `before` was read: writing `before`'s values back would undo it).
+            userId: dto.user_id ?? current.userId,
+            roomId: dto.room_id ?? current.roomId,
+            role: dto.role ?? current.role,
             startTime,
             endTime,
             isActive: dto.is_active ?? current.isActive,

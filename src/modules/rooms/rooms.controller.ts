@@ -66,7 +66,9 @@ export class RoomsController {
 
   @Put(':id')
   @EventRoles('organisateur')
-  @ApiOperation({ summary: 'Replace a room (name and capacity required)' })
+  @ApiOperation({
+    summary: 'PUT: name and capacity required; optional fields not sent keep their values (as in PATCH)',
+  })
   @ApiOkResponse({ type: RoomDto })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   @ApiConflictResponse({ description: WRITE_CONFLICTS })

@@ -113,10 +113,24 @@ export class RoomsService {
   }
 
   /** The sessions' foreign key decides: a room that still has sessions is a 409, even if one is added meanwhile. */
+  /**
+   * Refused while sessions, scans or badges' `allowed_rooms` name the room: removing it from a badge's list could
+   * leave the list empty, which means every room. Deactivating the room is the way to close it.
+   */
   async remove(eventId: string, id: string): Promise<void> {
     try {
-      const result = await this.rooms.delete({ id, eventId });
-      if (!result.affected) throw notFound('Room');
+      const [, deleted]: [unknown, number] = await this.rooms.query(
+        `DELETE FROM rooms WHERE id = $1 AND event_id = $2
+            AND NOT EXISTS (SELECT 1 FROM participants WHERE event_id = $2 AND $1 = ANY (allowed_rooms))`,
+        [id, eventId],
+      );
+      if (deleted === 0) {
+        if (!(await this.rooms.existsBy({ id, eventId }))) throw notFound('Room');
+        throw conflict(
+          RoomErrors.IN_ALLOWED_ROOMS,
+          'Badges list this room in their allowed_rooms: change them first, or deactivate the room',
+        );
+      }
     } catch (error) {
       const violation = constraintViolation(error);
       if (violation?.kind === 'foreign_key' && violation.constraint === 'fk_sessions_room_id') {

@@ -74,7 +74,9 @@ export class SessionsController {
 
   @Put(':id')
   @EventRoles('organisateur')
-  @ApiOperation({ summary: 'Replace a session (room, title and times required)' })
+  @ApiOperation({
+    summary: 'PUT: room, title and times required; optional fields not sent keep their values (as in PATCH)',
+  })
   @ApiOkResponse({ type: SessionDto })
   @ApiConflictResponse({ description: 'SESSION_OVERLAP' })
   replace(@CurrentEvent() eventId: string, @IdParam() id: string, @Body() dto: ReplaceSessionDto): Promise<SessionDto> {
@@ -84,9 +86,15 @@ export class SessionsController {
   @Delete(':id')
   @EventRoles('organisateur')
   @HttpCode(204)
-  @ApiNoContentResponse()
-  async remove(@CurrentEvent() eventId: string, @IdParam() id: string): Promise<void> {
-    await this.sessions.remove(eventId, id);
+  @ApiNoContentResponse({
+    description: "Its attendance records go with it, each kept in the attendance audit log ('Session deleted')",
+  })
+  async remove(
+    @CurrentEvent() eventId: string,
+    @IdParam() id: string,
+    @CurrentUser() caller: AuthContext,
+  ): Promise<void> {
+    await this.sessions.remove(eventId, id, caller);
   }
 
   @Post(':id/mark_live')

@@ -7,7 +7,7 @@ import { idsNotInEvent } from '../../database/event-scoped';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { assertEventFilter } from '../../common/auth/event-scope';
 import { AppException, conflict, forbidden, notFound, validationFailed } from '../../common/errors/app.exception';
-import { constraintViolation } from '../../common/errors/database-errors';
+import { constraintViolation, retryOnDeadlock } from '../../common/errors/database-errors';
 import { DomainEvents } from '../../common/events/domain-events';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
 import { RoomAssignmentsService } from '../room-assignments/room-assignments.service';
@@ -100,7 +100,7 @@ export class SessionsService {
     assertRules(values);
     await this.assertRoomOfEvent(eventId, dto.room_id);
     // No overlap check beforehand: the exclusion constraint decides, so two concurrent creates cannot both win.
-    const created = await mapConstraints(() => this.sessions.save(this.sessions.create(values)));
+    const created = await mapConstraints(() => retryOnDeadlock(() => this.sessions.save(this.sessions.create(values))));
     return this.changed(eventId, created.id, 'created');
   }
 
@@ -149,41 +149,58 @@ export class SessionsService {
       return this.changed(eventId, id, 'updated');
     }
     await mapConstraints(() =>
-      this.dataSource.transaction(async (manager) => {
-        // The row lock keeps two concurrent PATCHes from each passing the rules against the other's old values.
-        const current = await manager.findOne(EventSession, {
-          where: { id, eventId },
-          lock: { mode: 'pessimistic_write' },
-        });
-        if (!current) throw notFound('Session');
-        if (action) {
-          const status = nextStatus(current.status, action);
-          if (!status) throw invalidTransition(current.status, action);
-          changes.status = status;
-        }
-        Object.assign(current, changes);
-        assertRules(current);
-        if ((changes.capacity !== undefined || changes.roomId !== undefined) && current.capacity === null) {
-          // Without its own capacity an atelier has its room's seats (the CHECK cannot see them): dropping the
-          // capacity or moving to a smaller room may not leave fewer seats than are granted either.
-          const rooms: { capacity: number }[] = await manager.query('SELECT capacity FROM rooms WHERE id = $1', [
-            current.roomId,
-          ]);
-          if ((rooms[0]?.capacity ?? 0) < current.seatsTaken) throw capacityBelowSeats();
-        }
-        // The fields sent, in one UPDATE: `save` read the row again first (live programme screens wait for this
-        // answer's broadcast). An empty body writes nothing; a field sent with its current value is written (and
-        // updated_at moves), where `save` skipped it.
-        if (Object.keys(changes).length > 0)
-          await manager.update(EventSession, { id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
-      }),
+      retryOnDeadlock(() =>
+        this.dataSource.transaction(async (manager) => {
+          // The row lock keeps two concurrent PATCHes from each passing the rules against the other's old values.
+          const current = await manager.findOne(EventSession, {
+            where: { id, eventId },
+            lock: { mode: 'pessimistic_write' },
+          });
+          if (!current) throw notFound('Session');
+          if (action) {
+            const status = nextStatus(current.status, action);
+            if (!status) throw invalidTransition(current.status, action);
+            changes.status = status;
+          }
+          Object.assign(current, changes);
+          assertRules(current);
+          if ((changes.capacity !== undefined || changes.roomId !== undefined) && current.capacity === null) {
+            // Without its own capacity an atelier has its room's seats (the CHECK cannot see them): dropping the
+            // capacity or moving to a smaller room may not leave fewer seats than are granted either.
+            const rooms: { capacity: number }[] = await manager.query('SELECT capacity FROM rooms WHERE id = $1', [
+              current.roomId,
+            ]);
+            if ((rooms[0]?.capacity ?? 0) < current.seatsTaken) throw capacityBelowSeats();
+          }
+          // The fields sent, in one UPDATE: `save` read the row again first (live programme screens wait for this
+          // answer's broadcast). An empty body writes nothing; a field sent with its current value is written (and
+          // updated_at moves), where `save` skipped it.
+          if (Object.keys(changes).length > 0)
+            await manager.update(EventSession, { id, eventId }, changes as QueryDeepPartialEntity<EventSession>);
+        }),
+      ),
     );
     return this.changed(eventId, id, action ? 'status' : 'updated');
   }
 
-  async remove(eventId: string, id: string): Promise<void> {
-    const result = await this.sessions.delete({ id, eventId });
-    if (!result.affected) throw notFound('Session');
+  /**
+   * Deletes the session; its attendance records go with it (a trigger), each first copied to the attendance audit
+   * log, as a removal by the caller ('Session deleted'), in the same statement.
+   */
+  async remove(eventId: string, id: string, caller: AuthContext): Promise<void> {
+    const gone: { id: string }[] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM sessions WHERE id = $1 AND event_id = $2 RETURNING id),
+            removed AS (DELETE FROM attendances WHERE event_id = $2 AND session_id IN (SELECT id FROM gone)
+                        RETURNING id, event_id, participant_id, session_id, method, attended_at, marked_by_id),
+            audited AS (INSERT INTO attendance_removals (event_id, attendance_id, participant_id, session_id, method,
+                                                        attended_at, marked_by_id, removed_by_id, reason)
+                        SELECT event_id, id, participant_id, session_id, method, attended_at, marked_by_id, $3,
+                               'Session deleted'
+                          FROM removed)
+       SELECT id FROM gone`,
+      [id, eventId, caller.userId],
+    );
+    if (gone.length === 0) throw notFound('Session');
     void this.events.publish('session.changed', { eventId, sessionId: id, action: 'deleted', session: null });
   }
 

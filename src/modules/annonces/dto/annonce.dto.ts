@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
-import { IsoDateTime, Length, MaxLength } from '../../../common/http/validators';
+import { IfPresent, IsoDateTime, Length, MaxLength } from '../../../common/http/validators';
 import { ScopedListQueryDto } from '../../../common/pagination/pagination';
 import { ANNONCE_TARGETS, DESCRIPTION_MAX, TITLE_MAX, type AnnonceTarget } from '../entities/annonce.entity';
 
@@ -15,18 +15,18 @@ export class CreateAnnonceDto {
   title: string;
 
   @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX, description: 'Plain text (clients must not render it as HTML)' })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(DESCRIPTION_MAX)
   description?: string;
 
   @ApiPropertyOptional({ enum: ANNONCE_TARGETS, default: 'all' })
-  @IsOptional()
+  @IfPresent()
   @IsIn(ANNONCE_TARGETS)
   target?: AnnonceTarget;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Only the people inside these rooms' })
-  @IsOptional()
+  @IfPresent()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
@@ -37,7 +37,7 @@ export class CreateAnnonceDto {
     format: 'uuid',
     description: 'Only the people with access to these sessions (paid ateliers: their rights; others: every badge)',
   })
-  @IsOptional()
+  @IfPresent()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
