@@ -82,9 +82,12 @@ export function Length(min: number, max: number, options?: ValidationOptions): P
           const n = codePoints(value);
           return n >= min && n <= max;
         },
+        // The bound that failed, as class-validator's own Length says it.
         defaultMessage: buildMessage(
-          (each) =>
-            `${each}$property must be longer than or equal to $constraint1 and shorter than or equal to $constraint2 characters`,
+          (each, args) =>
+            typeof args?.value === 'string' && codePoints(args.value) < min
+              ? `${each}$property must be longer than or equal to $constraint1 characters`
+              : `${each}$property must be shorter than or equal to $constraint2 characters`,
           options,
         ),
       },
