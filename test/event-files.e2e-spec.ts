@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Response } from 'supertest';
@@ -8,6 +7,7 @@ import { EVENT_ROLES } from '../src/common/auth/event-role';
 import { bearer, createWorld, type World } from './helpers/factories';
 import { expectError, expectValidation } from './helpers/assertions';
 import { binary } from './helpers/requests';
+import { uploadFolder } from './helpers/uploads';
 import { bootTestApp, type TestApp } from './helpers/test-app';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
@@ -22,24 +22,17 @@ const NON_ORGANIZER_ROLES = EVENT_ROLES.filter((r) => r !== 'organisateur');
 
 describe('event files', () => {
   let t: TestApp;
-  let uploadDir: string;
+  const uploads = uploadFolder('makeplus-uploads-');
+  const uploadDir = uploads.dir;
+  const filesOf = uploads.filesOf;
 
   before(async () => {
-    uploadDir = mkdtempSync(join(tmpdir(), 'makeplus-uploads-'));
     t = await bootTestApp({ UPLOAD_DIR: uploadDir, MAX_UPLOAD_MB: '1' });
   });
   after(async () => {
     await t.close();
-    rmSync(uploadDir, { recursive: true, force: true });
+    uploads.remove();
   });
-
-  const filesOf = (eventId: string): string[] => {
-    try {
-      return readdirSync(join(uploadDir, 'events', eventId)).sort();
-    } catch {
-      return [];
-    }
-  };
   const upload = (w: World, kind: string, body: Buffer, filename: string, contentType: string, token?: string) =>
     t.http
       .put(`/api/events/${w.event.id}/files/${kind}/`)

@@ -832,13 +832,17 @@ describe('participants', () => {
         assert.deepEqual(await snapshot(w.event.id), before);
         assert.deepEqual(planFiles(w.event.id), files);
         assert.equal(await countRows(t, 'users', 'email LIKE $1', [`${tag}-%`]), 0);
-        // Positive control: the very same requests succeed for the organisateur and do change things.
+        // Positive control: the very same requests succeed for the organisateur and do change things (the plan is
+        // stored by its upload, and removed again with the badge by the DELETE that comes last).
+        let filesAfterUpload: string[] = files;
         for (const [name, route] of routes) {
           const res = await route(w.tokens.organisateur);
           assert.ok(res.status >= 200 && res.status < 300, `organisateur ${name}: ${res.status} ${res.text}`);
+          if (name === 'PUT plan') filesAfterUpload = planFiles(w.event.id);
         }
         assert.notDeepEqual(await snapshot(w.event.id), before);
-        assert.notDeepEqual(planFiles(w.event.id), files);
+        assert.notDeepEqual(filesAfterUpload, files);
+        assert.deepEqual(planFiles(w.event.id), files, 'the deleted badge took its plan with it');
         assert.equal(await countRows(t, 'users', 'email LIKE $1', [`${tag}-%`]), 2);
       });
 

@@ -9,6 +9,7 @@ import { DomainEvents } from '../../common/events/domain-events';
 import { AppException, conflict, notFound } from '../../common/errors/app.exception';
 import { constraintViolation } from '../../common/errors/database-errors';
 import { escapeLike, orderingOf, type Page, pageOf } from '../../common/pagination/pagination';
+import { FilesService } from '../files/files.service';
 import { UsersService } from '../users/users.service';
 import { AssignmentErrors } from './assignments.errors';
 import {
@@ -47,6 +48,7 @@ export class AssignmentsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly events: DomainEvents,
+    private readonly files: FilesService,
   ) {}
 
   onMembershipChange(listener: MembershipListener): void {
@@ -239,7 +241,7 @@ export class AssignmentsService {
   }
 
   async remove(eventId: string, id: string, caller: AuthContext): Promise<void> {
-    const userId = await this.dataSource.transaction(async (manager) => {
+    const { userId, planFile } = await this.dataSource.transaction(async (manager) => {
       // The event row first, as a cancelling registrant takes it before their membership: the removal listeners
       // (registrations) need it, and taking it after the membership row could deadlock with such a cancellation.
       await manager.query('SELECT id FROM events WHERE id = $1 FOR NO KEY UPDATE', [eventId]);
@@ -248,10 +250,17 @@ export class AssignmentsService {
         throw new AppException(HttpStatus.FORBIDDEN, AssignmentErrors.OWN_ROLE, 'You cannot remove your own role');
       }
       if (current.role === 'organisateur' && current.isActive) await this.assertAnotherOrganizer(manager, eventId, id);
+      // The badge goes with the membership (a cascade), and its exhibitor plan with it: its name is read first.
+      const badges: { plan_file: string | null }[] = await manager.query(
+        'SELECT plan_file FROM participants WHERE event_id = $1 AND user_id = $2',
+        [eventId, current.userId],
+      );
       await manager.delete(UserEventAssignment, { id });
       for (const listener of this.removalListeners) await listener(manager, current);
-      return current.userId;
+      return { userId: current.userId, planFile: badges[0]?.plan_file ?? null };
     });
+    // After the commit: the file of a badge that is gone.
+    await this.files.remove(eventId, planFile);
     await this.events.publish('membership.changed', { eventId, userId, role: null });
   }
 

@@ -44,10 +44,17 @@ export function checkLine(line: number, cells: Partial<Record<Column, string>>):
   const firstName = (cells.first_name ?? '').trim();
   const lastName = (cells.last_name ?? '').trim();
   if (firstName.length > 150 || lastName.length > 150) return { line, detail: 'names are limited to 150 characters' };
+  // A NUL byte cannot be stored at all: one such cell failed the whole import with a 400 naming no line.
+  if (CONTROL.test(firstName) || CONTROL.test(lastName))
+    return { line, detail: 'names must not contain control characters' };
   const roleText = (cells.role ?? '').trim().toLowerCase();
   if (roleText !== '' && !isEventRole(roleText)) return { line, detail: `unknown role "${truncate(roleText)}"` };
   return { line, email, firstName, lastName, role: roleText === '' ? null : (roleText as EventRole) };
 }
+
+/** C0 controls and DEL; tab and line breaks inside a quoted cell are left to the names' own trimming. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

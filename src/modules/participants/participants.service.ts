@@ -187,6 +187,7 @@ export class ParticipantsService implements OnModuleInit {
     }
     const result = await this.dataSource.getRepository(Participant).delete({ id, eventId });
     if (!result.affected) throw notFound('Participant');
+    await this.files.remove(eventId, row.planFile);
   }
 
   /** Revokes the current QR (doors then answer BADGE_REVOKED for it) and returns the badge with its new one. */
